@@ -1,0 +1,168 @@
+// asm_amd64.S: gort's context primitives for amd64, System V ABI.
+//
+// Saved and restored by gosave/gogo/mcall: rbx rbp r12-r15 rsp, the return
+// pc, MXCSR (whole register) and the x87 control word. Not saved: the signal
+// mask, the x87 status/tag words (the x87 stack is empty at every call), XMM
+// registers (all caller-saved here), rflags (DF is clear at every call).
+// The Gobuf layout is in gort_arch.h.
+#include "gort_arch.h"
+
+	.text
+
+// uintptr_t gort_gosave(Gobuf *buf /* rdi */)
+// Returns 0 now and buf->ctxt (1) when resumed by gogo. Smashes rax, rdx.
+	.globl	gort_gosave
+	.type	gort_gosave, @function
+	.p2align 4
+gort_gosave:
+	.cfi_startproc
+	movq	(%rsp), %rax		// return pc
+	leaq	8(%rsp), %rdx		// caller's sp once we have returned
+	movq	%rdx, GOBUF_SP(%rdi)
+	movq	%rax, GOBUF_PC(%rdi)
+	movq	$1, GOBUF_CTXT(%rdi)
+	movq	%rbx, GOBUF_RBX(%rdi)
+	movq	%rbp, GOBUF_RBP(%rdi)
+	movq	%r12, GOBUF_R12(%rdi)
+	movq	%r13, GOBUF_R13(%rdi)
+	movq	%r14, GOBUF_R14(%rdi)
+	movq	%r15, GOBUF_R15(%rdi)
+	stmxcsr	GOBUF_MXCSR(%rdi)
+	fnstcw	GOBUF_X87CW(%rdi)
+	xorl	%eax, %eax
+	ret
+	.cfi_endproc
+	.size	gort_gosave, .-gort_gosave
+
+// void gort_gogo(const Gobuf *buf /* rdi */)  -- never returns
+// rdi and rax get buf->ctxt: fn(arg) for a new G, gosave's result otherwise.
+	.globl	gort_gogo
+	.type	gort_gogo, @function
+	.p2align 4
+gort_gogo:
+	.cfi_startproc
+	movq	GOBUF_RBX(%rdi), %rbx
+	movq	GOBUF_RBP(%rdi), %rbp
+	movq	GOBUF_R12(%rdi), %r12
+	movq	GOBUF_R13(%rdi), %r13
+	movq	GOBUF_R14(%rdi), %r14
+	movq	GOBUF_R15(%rdi), %r15
+	ldmxcsr	GOBUF_MXCSR(%rdi)
+	fldcw	GOBUF_X87CW(%rdi)
+	movq	GOBUF_SP(%rdi), %rsp
+	movq	GOBUF_PC(%rdi), %rcx
+	movq	GOBUF_CTXT(%rdi), %rax
+	movq	%rax, %rdi
+	jmp	*%rcx
+	.cfi_endproc
+	.size	gort_gogo, .-gort_gogo
+
+// void gort_mcall(Gobuf *save /* rdi */, uintptr_t g0sp /* rsi */,
+//                 void (*fn)(G *) /* rdx */, G *gp /* rcx */)
+// Saves the caller into *save as gosave does, then calls fn(gp) on g0sp.
+// fn must not return.
+	.globl	gort_mcall
+	.type	gort_mcall, @function
+	.p2align 4
+gort_mcall:
+	.cfi_startproc
+	movq	(%rsp), %rax
+	leaq	8(%rsp), %r8
+	movq	%r8, GOBUF_SP(%rdi)
+	movq	%rax, GOBUF_PC(%rdi)
+	movq	$1, GOBUF_CTXT(%rdi)
+	movq	%rbx, GOBUF_RBX(%rdi)
+	movq	%rbp, GOBUF_RBP(%rdi)
+	movq	%r12, GOBUF_R12(%rdi)
+	movq	%r13, GOBUF_R13(%rdi)
+	movq	%r14, GOBUF_R14(%rdi)
+	movq	%r15, GOBUF_R15(%rdi)
+	stmxcsr	GOBUF_MXCSR(%rdi)
+	fnstcw	GOBUF_X87CW(%rdi)
+	movq	%rsi, %rsp		// onto g0: g0sp % 16 == 0, so fn sees rsp % 16 == 8
+	.cfi_undefined rip		// a backtrace from fn stops here
+	xorl	%ebp, %ebp
+	movq	%rcx, %rdi
+	call	*%rdx
+	call	gort_mcall_returned
+	ud2
+	.cfi_endproc
+	.size	gort_mcall, .-gort_mcall
+
+// void gort_morestack(void *arg /* rdi */, void (*fn)(void *) /* rsi */,
+//                     uintptr_t sp /* rdx */)
+// void gort_systemstack(same)
+// Calls fn(arg) on the stack whose top is sp and returns what it returned.
+// rbp holds the old rsp meanwhile, so the CFA stays rbp+16 on either stack.
+// The return path (lessstack) only moves rsp back: rax, rdx, xmm0, xmm1 and
+// st0 are as fn left them.
+	.globl	gort_morestack
+	.type	gort_morestack, @function
+	.globl	gort_systemstack
+	.type	gort_systemstack, @function
+	.p2align 4
+gort_morestack:
+gort_systemstack:
+	.cfi_startproc
+	pushq	%rbp
+	.cfi_def_cfa_offset 16
+	.cfi_offset rbp, -16
+	movq	%rsp, %rbp
+	.cfi_def_cfa_register rbp
+	movq	%rdx, %rsp
+	call	*%rsi
+	.globl	gort_lessstack
+gort_lessstack:
+	movq	%rbp, %rsp
+	popq	%rbp
+	.cfi_def_cfa rsp, 8
+	ret
+	.cfi_endproc
+	.size	gort_morestack, .-gort_morestack
+	.size	gort_systemstack, .-gort_systemstack
+
+// void gort_gostartcall(Gobuf *buf /* rdi */, void (*fn)(void *) /* rsi */,
+//                       void *arg /* rdx */, uintptr_t stack_hi /* rcx */)
+// Frame: [sp] = gort_goexit_ra, sp % 16 == 8, as if goexit had called fn.
+	.globl	gort_gostartcall
+	.type	gort_gostartcall, @function
+	.p2align 4
+gort_gostartcall:
+	.cfi_startproc
+	andq	$-16, %rcx
+	leaq	gort_goexit_ra(%rip), %rax
+	movq	%rax, -8(%rcx)
+	subq	$8, %rcx
+	movq	%rcx, GOBUF_SP(%rdi)
+	movq	%rsi, GOBUF_PC(%rdi)
+	movq	%rdx, GOBUF_CTXT(%rdi)
+	xorl	%eax, %eax
+	movq	%rax, GOBUF_RBX(%rdi)
+	movq	%rax, GOBUF_RBP(%rdi)
+	movq	%rax, GOBUF_R12(%rdi)
+	movq	%rax, GOBUF_R13(%rdi)
+	movq	%rax, GOBUF_R14(%rdi)
+	movq	%rax, GOBUF_R15(%rdi)
+	stmxcsr	GOBUF_MXCSR(%rdi)
+	fnstcw	GOBUF_X87CW(%rdi)
+	ret
+	.cfi_endproc
+	.size	gort_gostartcall, .-gort_gostartcall
+
+// goexit: a new G's function returns to gort_goexit_ra with rsp % 16 == 0.
+// The return-address column is undefined, so unwinders end here.
+	.globl	gort_goexit
+	.type	gort_goexit, @function
+	.globl	gort_goexit_ra
+	.p2align 4
+gort_goexit:
+	.cfi_startproc
+	.cfi_undefined rip
+	nop				// so that ra-1 lies inside goexit
+gort_goexit_ra:
+	call	gort_goexit1
+	ud2
+	.cfi_endproc
+	.size	gort_goexit, .-gort_goexit
+
+	.section .note.GNU-stack,"",@progbits

@@ -1,0 +1,128 @@
+// testhelp_amd64.S: routines the conformance suite uses to see registers.
+// Not part of the runtime. Slots are 64-bit; see tests/conformance/harness.hpp.
+#include "gort_arch.h"
+
+	.text
+
+// void gort_test_regs(const uint64_t *in /* rdi */, uint64_t *out /* rsi */,
+//                     void (*fn)(void *) /* rdx */, void *arg /* rcx */)
+// Loads rbx rbp r12-r15 from in[0..5], calls fn(arg), stores them to
+// out[0..5], out[6] = rsp before the call, out[7] = rsp after it. Restores
+// the caller's registers.
+	.globl	gort_test_regs
+	.type	gort_test_regs, @function
+gort_test_regs:
+	.cfi_startproc
+	pushq	%rbp
+	.cfi_adjust_cfa_offset 8
+	pushq	%rbx
+	.cfi_adjust_cfa_offset 8
+	pushq	%r12
+	.cfi_adjust_cfa_offset 8
+	pushq	%r13
+	.cfi_adjust_cfa_offset 8
+	pushq	%r14
+	.cfi_adjust_cfa_offset 8
+	pushq	%r15
+	.cfi_adjust_cfa_offset 8
+	pushq	%rsi			// out; rsp % 16 == 0 now
+	.cfi_adjust_cfa_offset 8
+	movq	%rdx, %rax
+	movq	0(%rdi), %rbx
+	movq	8(%rdi), %rbp
+	movq	16(%rdi), %r12
+	movq	24(%rdi), %r13
+	movq	32(%rdi), %r14
+	movq	40(%rdi), %r15
+	movq	%rsp, 48(%rsi)
+	movq	%rcx, %rdi
+	call	*%rax
+	movq	(%rsp), %rsi
+	movq	%rbx, 0(%rsi)
+	movq	%rbp, 8(%rsi)
+	movq	%r12, 16(%rsi)
+	movq	%r13, 24(%rsi)
+	movq	%r14, 32(%rsi)
+	movq	%r15, 40(%rsi)
+	movq	%rsp, 56(%rsi)
+	popq	%rsi
+	.cfi_adjust_cfa_offset -8
+	popq	%r15
+	.cfi_adjust_cfa_offset -8
+	popq	%r14
+	.cfi_adjust_cfa_offset -8
+	popq	%r13
+	.cfi_adjust_cfa_offset -8
+	popq	%r12
+	.cfi_adjust_cfa_offset -8
+	popq	%rbx
+	.cfi_adjust_cfa_offset -8
+	popq	%rbp
+	.cfi_adjust_cfa_offset -8
+	ret
+	.cfi_endproc
+	.size	gort_test_regs, .-gort_test_regs
+
+// void gort_test_clobber_gogo(const uint64_t *vals /* rdi */,
+//                             const Gobuf *buf /* rsi */)  -- never returns
+// Loads rbx rbp r12-r15 from vals, then gogo(buf).
+	.globl	gort_test_clobber_gogo
+	.type	gort_test_clobber_gogo, @function
+gort_test_clobber_gogo:
+	movq	0(%rdi), %rbx
+	movq	8(%rdi), %rbp
+	movq	16(%rdi), %r12
+	movq	24(%rdi), %r13
+	movq	32(%rdi), %r14
+	movq	40(%rdi), %r15
+	movq	%rsi, %rdi
+	jmp	gort_gogo
+	.size	gort_test_clobber_gogo, .-gort_test_clobber_gogo
+
+// void gort_test_probe(void *arg /* rdi */)
+// Tail-calls gort_test_probe_body(arg, rsp at entry): same alignment.
+	.globl	gort_test_probe
+	.type	gort_test_probe, @function
+gort_test_probe:
+	movq	%rsp, %rsi
+	jmp	gort_test_probe_body
+	.size	gort_test_probe, .-gort_test_probe
+
+// void gort_test_retregs_fill(const uint64_t *p /* rdi */)
+// rax = p[0], rdx = p[1], xmm0 = p[2], xmm1 = p[3], st0 = (double)p[4].
+	.globl	gort_test_retregs_fill
+	.type	gort_test_retregs_fill, @function
+gort_test_retregs_fill:
+	movq	0(%rdi), %rax
+	movq	8(%rdi), %rdx
+	movq	16(%rdi), %xmm0
+	movq	24(%rdi), %xmm1
+	fldl	32(%rdi)
+	ret
+	.size	gort_test_retregs_fill, .-gort_test_retregs_fill
+
+// void gort_test_retregs(const uint64_t *p /* rdi */, uint64_t *out /* rsi */,
+//                        uintptr_t sp /* rdx */)
+// morestack(p, gort_test_retregs_fill, sp), then stores the return
+// registers to out[0..4] in fill's order.
+	.globl	gort_test_retregs
+	.type	gort_test_retregs, @function
+gort_test_retregs:
+	.cfi_startproc
+	pushq	%rbx
+	.cfi_adjust_cfa_offset 8
+	movq	%rsi, %rbx
+	leaq	gort_test_retregs_fill(%rip), %rsi
+	call	gort_morestack
+	movq	%rax, 0(%rbx)
+	movq	%rdx, 8(%rbx)
+	movq	%xmm0, 16(%rbx)
+	movq	%xmm1, 24(%rbx)
+	fstpl	32(%rbx)
+	popq	%rbx
+	.cfi_adjust_cfa_offset -8
+	ret
+	.cfi_endproc
+	.size	gort_test_retregs, .-gort_test_retregs
+
+	.section .note.GNU-stack,"",@progbits

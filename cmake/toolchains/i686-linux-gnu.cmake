@@ -1,0 +1,16 @@
+# Cross toolchain: Debian's i686-linux-gnu compilers; tests run under qemu-i386 (qemu-user).
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_SYSTEM_PROCESSOR i686)
+set(CMAKE_C_COMPILER i686-linux-gnu-gcc)
+set(CMAKE_CXX_COMPILER i686-linux-gnu-g++)
+set(CMAKE_ASM_COMPILER i686-linux-gnu-gcc)
+# -cpu max: the 386 port needs SSE (MXCSR), which the default model lacks.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-i386 -cpu max)
+set(CMAKE_FIND_ROOT_PATH /usr/i686-linux-gnu)
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+# Emulated binaries are linked statically: Debian's qemu-i386 hangs on
+# dynamically linked threaded binaries, and static ones need no sysroot.
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")

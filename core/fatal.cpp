@@ -1,0 +1,47 @@
+// fatal.cpp: unbuffered output for fatal errors (see fatal.hpp).
+#include "fatal.hpp"
+
+#include "os.hpp"
+
+namespace gort::rt {
+
+void print_str(const char* s) {
+  std::size_t n = 0;
+  while (s[n] != '\0') ++n;
+  os::write_err(s, n);
+}
+
+void print_u64(std::uint64_t v) {
+  char buf[24];
+  char* p = buf + sizeof buf;
+  do {
+    *--p = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  os::write_err(p, static_cast<std::size_t>(buf + sizeof buf - p));
+}
+
+void print_i64(std::int64_t v) {
+  if (v < 0) {
+    os::write_err("-", 1);
+    print_u64(0 - static_cast<std::uint64_t>(v));
+  } else {
+    print_u64(static_cast<std::uint64_t>(v));
+  }
+}
+
+void print_hex(std::uintptr_t v) {
+  char buf[2 + 2 * sizeof v];
+  char* p = buf + sizeof buf;
+  do {
+    *--p = "0123456789abcdef"[v & 15];
+    v >>= 4;
+  } while (v != 0);
+  *--p = 'x';
+  *--p = '0';
+  os::write_err(p, static_cast<std::size_t>(buf + sizeof buf - p));
+}
+
+void fatal_exit() { os::exit(2); }
+
+}  // namespace gort::rt

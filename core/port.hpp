@@ -1,0 +1,135 @@
+// port.hpp: the contract between gort's portable core and a CPU port.
+//
+// A porter can read this file alone (docs/PORTING.md walks through it). A CPU
+// port is three files in arch/<cpu>/:
+//
+//   gort_arch.h          layout facts, shared by C++ and the assembler
+//   asm_<cpu>.S          the primitives declared below
+//   testhelp_<cpu>.S     test-only routines that let the conformance suite
+//                        see registers (linked into tests/conformance only)
+//
+// CMake picks the folder from the target and puts it on the include path, so
+// "gort_arch.h" below is the chosen CPU's header. core/ never names a CPU.
+//
+// What gort_arch.h defines (each fact is checked where it is used):
+//
+//   GORT_ARCH_NAME        "amd64", "arm", ...
+//   GORT_PTRSIZE          4 or 8
+//   GORT_STACK_ALIGN      sp alignment the ABI demands at a call instruction
+//   GORT_RA_ON_STACK      bytes a call pushes before the callee's first
+//                         instruction: 8 on amd64, 4 on 386, 0 where a link
+//                         register holds the return address. A correct port
+//                         enters every function with
+//                         (sp + GORT_RA_ON_STACK) % GORT_STACK_ALIGN == 0.
+//   GORT_RED_ZONE         bytes below sp a leaf function may use
+//   GORT_MIN_FRAME        bytes above sp the ABI reserves for a callee
+//   GOBUF_SP, GOBUF_PC, GOBUF_CTXT, GOBUF_REGS, and GOBUF_<REG> for every
+//                         saved register: byte offsets into Gobuf, used by
+//                         the assembly; checked below and in gort_arch.h
+//   struct gort_arch::Regs  the callee-saved area of a Gobuf, as C++ sees it,
+//                         with a static_assert per GOBUF_<REG> offset
+//   GORT_TEST_NINT, GORT_TEST_NFP, GORT_TEST_NRET: how many 64-bit slots the
+//                         test helpers load: callee-saved integer registers,
+//                         callee-saved FP registers, return-value registers
+//
+// Every primitive takes its inputs as arguments. The current G lives in a
+// C++ thread-local that only the wrappers in runtime.hpp read and write, so no
+// port depends on the platform's TLS model.
+//
+// The primitives. Each is extern "C", written in asm_<cpu>.S, and each
+// routine there opens with its C signature, the registers that carry its
+// arguments and what it clobbers.
+//
+//   gosave(buf)    Save the caller's callee-saved registers, FP control
+//                  state, sp and return pc in *buf, store 1 in buf->ctxt and
+//                  return 0. A later gogo(buf) makes this call return again,
+//                  with the value of buf->ctxt. Like setjmp: returns_twice.
+//   gogo(buf)      Restore *buf: callee-saved registers, FP control state,
+//                  sp, and (on link-register CPUs) lr; put buf->ctxt in the
+//                  first argument register and the integer return register;
+//                  jump to buf->pc. Never returns.
+//   mcall(save, g0sp, fn, gp)
+//                  Save the caller into *save exactly as gosave does (save
+//                  is gp's Gobuf), switch to sp = g0sp (g0's base, aligned
+//                  to GORT_STACK_ALIGN) and call fn(gp) there. fn must not
+//                  return (it ends in gogo); if it does, mcall calls
+//                  gort_mcall_returned(), which is fatal. Unwinders stop at
+//                  mcall's frame on g0.
+//   morestack(arg, fn, sp)
+//                  Call fn(arg) with sp set to the given top of another
+//                  stack (aligned to GORT_STACK_ALIGN); when fn returns, the
+//                  return path ("lessstack") switches back to the caller's
+//                  stack and returns, leaving every return-value register as
+//                  fn left it (integer pair, FP and vector return registers,
+//                  x87 st0). Unwind info lets a backtrace or a C++ exception
+//                  cross from the new stack back to the caller's. Freeing the
+//                  segment is the core's job, after morestack returns.
+//   systemstack(arg, fn, sp)
+//                  The same promise as morestack; the core passes g0's base
+//                  sp and calls it only from a goroutine stack (runtime.hpp
+//                  makes it a plain call on g0 and gsignal). A port may make
+//                  both names one routine.
+//   gostartcall(buf, fn, arg, stack_hi)
+//                  Lay out a new G's first frame below stack_hi in *buf so
+//                  that gogo(buf) enters fn(arg) with the ABI's entry
+//                  alignment and a return from fn lands in goexit. The new
+//                  G's FP control state is the caller's at this call; its
+//                  frame pointer is zero.
+//   goexit         Never called: gort_goexit_ra, a label one instruction
+//                  into it, is the return address of a new G's first frame
+//                  (an unwinder looks up ra-1, which must fall inside
+//                  goexit). It calls gort_goexit1() and stops unwinders
+//                  (DWARF: .cfi_undefined on the return-address column; ARM
+//                  EHABI: .cantunwind).
+//
+// What no primitive saves or restores: the signal mask, errno, and any
+// register not listed in gort_arch.h. Each asm file says so for its CPU.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "gort_arch.h"
+
+namespace gort::rt {
+struct G;
+}
+
+// Gobuf: a suspended context. sp, pc and ctxt are portable; regs is the
+// CPU's callee-saved state, laid out by gort_arch.h.
+struct Gobuf {
+  std::uintptr_t sp;
+  std::uintptr_t pc;
+  std::uintptr_t ctxt;
+  gort_arch::Regs regs;
+};
+
+static_assert(offsetof(Gobuf, sp) == GOBUF_SP, "GOBUF_SP");
+static_assert(offsetof(Gobuf, pc) == GOBUF_PC, "GOBUF_PC");
+static_assert(offsetof(Gobuf, ctxt) == GOBUF_CTXT, "GOBUF_CTXT");
+static_assert(offsetof(Gobuf, regs) == GOBUF_REGS, "GOBUF_REGS");
+static_assert(sizeof(void*) == GORT_PTRSIZE, "GORT_PTRSIZE");
+static_assert(GORT_STACK_ALIGN >= 2 * GORT_PTRSIZE &&
+                  (GORT_STACK_ALIGN & (GORT_STACK_ALIGN - 1)) == 0,
+              "GORT_STACK_ALIGN must be a power of two");
+
+extern "C" {
+// See the table above. Names carry a gort_ prefix in the object files.
+__attribute__((returns_twice)) std::uintptr_t gort_gosave(Gobuf* buf);
+[[noreturn]] void gort_gogo(const Gobuf* buf);
+void gort_mcall(Gobuf* save, std::uintptr_t g0sp, void (*fn)(gort::rt::G*),
+                gort::rt::G* gp);
+void gort_systemstack(void* arg, void (*fn)(void*), std::uintptr_t sp);
+// morestack returns whatever fn returned; runtime.hpp casts it to the right
+// function type for scalar results.
+void gort_morestack(void* arg, void (*fn)(void*), std::uintptr_t sp);
+void gort_gostartcall(Gobuf* buf, void (*fn)(void*), void* arg,
+                      std::uintptr_t stack_hi);
+void gort_goexit();
+extern char gort_goexit_ra[];
+
+// Called from assembly; defined in core. Hidden so that a direct call from a
+// position-independent object needs no PLT register (i386).
+[[noreturn]] __attribute__((visibility("hidden"))) void gort_goexit1();
+[[noreturn]] __attribute__((visibility("hidden"))) void gort_mcall_returned();
+}

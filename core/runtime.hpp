@@ -1,0 +1,187 @@
+// runtime.hpp: G, M, the current G, the system-stack rule, and the C++
+// wrappers around the CPU port's primitives (port.hpp).
+//
+// Glossary (Go's words, on purpose; porters read Go's runtime):
+//   G       a goroutine: its stack bounds, saved context (Gobuf), status.
+//   M       an OS thread. Each M owns g0, whose stack is the thread's own
+//           (the system stack, where the scheduler and the allocator run),
+//           and gsignal, whose stack is the thread's alternate signal stack.
+//   g0 base g0->sched: the context saved where the thread entered the
+//           runtime. mcall and systemstack start their frames at its sp, so
+//           frames on g0 never pile up (invariant 2 in DESIGN.md).
+//   Gobuf   a suspended context: sp, pc and callee-saved state.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include "fatal.hpp"
+#include "port.hpp"
+
+namespace gort::rt {
+
+struct M;
+
+enum class Gstatus : std::uint32_t { idle, runnable, running, waiting, dead };
+
+struct G {
+  Gobuf sched{};
+  std::uintptr_t stack_lo = 0;  // bounds of the stack (or segment) in use
+  std::uintptr_t stack_hi = 0;
+  M* m = nullptr;
+  std::uint64_t goid = 0;
+  Gstatus status = Gstatus::idle;
+};
+
+struct M {
+  G* g0 = nullptr;
+  G* gsignal = nullptr;
+  G* curg = nullptr;
+  std::int64_t id = 0;
+};
+
+// getg/setg: the G running on this thread. Out of line on purpose: a
+// goroutine may resume on another thread, and an inlined thread-local read
+// could reuse the previous thread's TLS address computed before the switch.
+G* getg() noexcept;
+void setg(G* gp) noexcept;
+
+// adopt_thread: give the calling thread an M and a g0 over its own stack if it
+// has none, and return its g0. Allocates; call before using the runtime on a
+// thread.
+G* adopt_thread();
+
+// on_system_stack: true on g0 or gsignal.
+inline bool on_system_stack(G* gp) {
+  return gp != nullptr && gp->m != nullptr && (gp == gp->m->g0 || gp == gp->m->gsignal);
+}
+
+// systemstack_check(fn): the entry check of every GORT_SYSTEMSTACK function.
+void systemstack_check(const char* fn);
+
+// GORT_SYSTEMSTACK(): first statement of a function that touches allocator
+// state (invariant 1). On any other stack it ends the process with
+// "fatal: <function> not on system stack".
+#define GORT_SYSTEMSTACK() ::gort::rt::systemstack_check(__func__)
+
+// gogo(gp): make gp the current G and resume it.
+[[noreturn]] inline void gogo(G* gp) {
+  setg(gp);
+  gort_gogo(&gp->sched);
+}
+
+// mcall(fn): save the current G and call fn(g) on g0's stack. fn must not
+// return; it ends by resuming some G with gogo.
+void mcall(void (*fn)(G*));
+
+namespace detail {
+template <class F>
+void call_thunk(void* f) {
+  (*static_cast<F*>(f))();
+}
+template <class F, class R>
+R call_thunk_ret(void* f) {
+  return (*static_cast<F*>(f))();
+}
+}  // namespace detail
+
+// systemstack(f): run f() on g0's stack and come back; a plain call when
+// already on g0 or gsignal.
+template <class F>
+void systemstack(F&& f) {
+  G* gp = getg();
+  if (gp == nullptr) fatal("systemstack: no runtime on this thread");
+  M* mp = gp->m;
+  if (gp == mp->g0 || gp == mp->gsignal) {
+    f();
+    return;
+  }
+  G* g0 = mp->g0;
+  if (g0->sched.sp == 0) fatal("systemstack: g0 has no base context");
+  using Fn = std::remove_reference_t<F>;
+  setg(g0);
+  gort_systemstack(const_cast<void*>(static_cast<const void*>(&f)),
+                   &detail::call_thunk<Fn>, g0->sched.sp);
+  setg(gp);
+}
+
+// Stack: [lo, hi) usable; a guard page sits just below lo.
+struct Stack {
+  std::uintptr_t lo = 0;
+  std::uintptr_t hi = 0;
+};
+
+Stack stackalloc(std::size_t n);  // GORT_SYSTEMSTACK
+void stackfree(Stack s);          // GORT_SYSTEMSTACK
+
+// Segments handed out by morestack and not yet freed, and in all.
+std::int64_t segments_live();
+std::int64_t segments_total();
+
+inline constexpr std::size_t kSegmentSize = 16 * 1024;
+
+namespace detail {
+Stack segment_get(std::size_t n);
+void segment_put(Stack s);
+
+// SegmentScope: moves the current G's bounds onto a new segment for the life
+// of one morestack call and frees the segment after it (also when an
+// exception unwinds through).
+struct SegmentScope {
+  G* gp;
+  Stack seg;
+  std::uintptr_t old_lo, old_hi;
+  explicit SegmentScope(std::size_t n) : gp(getg()), seg(segment_get(n)) {
+    old_lo = gp->stack_lo;
+    old_hi = gp->stack_hi;
+    gp->stack_lo = seg.lo;
+    gp->stack_hi = seg.hi;
+  }
+  ~SegmentScope() {
+    gp->stack_lo = old_lo;
+    gp->stack_hi = old_hi;
+    segment_put(seg);
+  }
+  std::uintptr_t top() const { return seg.hi & ~std::uintptr_t(GORT_STACK_ALIGN - 1); }
+  SegmentScope(const SegmentScope&) = delete;
+  SegmentScope& operator=(const SegmentScope&) = delete;
+};
+}  // namespace detail
+
+// morestack(f, n): run f() on a fresh stack segment of n bytes and return its
+// result; the segment goes back to the allocator when f returns (lessstack).
+// Scalar results come back in the return registers through the port's
+// return path; other types are constructed in the caller's frame.
+template <class F>
+auto morestack(F&& f, std::size_t n = kSegmentSize) -> std::invoke_result_t<F&> {
+  using R = std::invoke_result_t<F&>;
+  using Fn = std::remove_reference_t<F>;
+  void* fp = const_cast<void*>(static_cast<const void*>(&f));
+  detail::SegmentScope scope(n);
+  if constexpr (std::is_void_v<R>) {
+    gort_morestack(fp, &detail::call_thunk<Fn>, scope.top());
+  } else if constexpr (std::is_scalar_v<R>) {
+    // The port's return path leaves fn's return registers alone, so the
+    // same routine serves every scalar type (through void(*)(), the one cast
+    // between function types that is meant to round-trip).
+    using Port = R (*)(void*, R (*)(void*), std::uintptr_t);
+    auto port = reinterpret_cast<Port>(reinterpret_cast<void (*)()>(&gort_morestack));
+    return port(fp, &detail::call_thunk_ret<Fn, R>, scope.top());
+  } else {
+    struct Slot {
+      alignas(R) unsigned char bytes[sizeof(R)];
+    } slot;
+    auto construct = [&] { ::new (static_cast<void*>(slot.bytes)) R(f()); };
+    using C = decltype(construct);
+    gort_morestack(&construct, &detail::call_thunk<C>, scope.top());
+    R* r = std::launder(reinterpret_cast<R*>(slot.bytes));
+    R out(std::move(*r));
+    r->~R();
+    return out;
+  }
+}
+
+}  // namespace gort::rt

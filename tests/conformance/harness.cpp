@@ -1,0 +1,48 @@
+#include "harness.hpp"
+
+#include <random>
+
+namespace gort::test {
+
+G* g0() { return rt::adopt_thread(); }
+
+Context::Context(void (*fn)(void*), void* arg, std::size_t stack_size) {
+  G* z = g0();
+  rt::systemstack([&] { stack_ = rt::stackalloc(stack_size); });
+  g_.m = z->m;
+  g_.stack_lo = stack_.lo;
+  g_.stack_hi = stack_.hi;
+  g_.status = rt::Gstatus::runnable;
+  gort_gostartcall(&g_.sched, fn, arg, stack_.hi);
+}
+
+Context::~Context() {
+  Stack s = stack_;
+  rt::systemstack([s] { rt::stackfree(s); });
+}
+
+void run(Context& c) {
+  G* z = g0();
+  if (rt::getg() != z) rt::fatal("test harness: run() called off g0");
+  if (gort_gosave(&z->sched) == 0) rt::gogo(c.g());
+  z->sched = Gobuf{};  // no base context outside run()
+}
+
+void switch_to(G* from, G* to) {
+  if (gort_gosave(&from->sched) == 0) rt::gogo(to);
+}
+
+std::vector<std::uint64_t> random_slots(std::uint64_t seed, int n) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::uint64_t> v;
+  while (static_cast<int>(v.size()) < n) {
+    std::uint64_t x = rng();
+    if (slot_bits(x) == 0) continue;
+    bool dup = false;
+    for (auto y : v) dup |= slot_bits(y) == slot_bits(x);
+    if (!dup) v.push_back(x);
+  }
+  return v;
+}
+
+}  // namespace gort::test

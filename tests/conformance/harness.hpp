@@ -1,0 +1,77 @@
+// harness.hpp: drive the CPU port's primitives without a scheduler.
+//
+// The test thread is adopted as g0 (its own stack is the system stack). A
+// Context is a G with its own stack whose function starts through
+// gostartcall; run() enters it from g0 and returns when it finishes (its
+// function returns into goexit, which hands the thread back to g0's base).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "runtime.hpp"
+
+extern "C" {
+// Slots are 64-bit; on 32-bit CPUs only the low word is loaded and stored.
+// gort_test_regs: load in[0, NINT) into the callee-saved integer registers and
+// in[NINT, NINT+NFP) into the callee-saved FP registers, call fn(arg), store
+// those registers to out[0, NINT+NFP), out[NINT+NFP] = sp before the call,
+// out[NINT+NFP+1] = sp after it. Restores the caller's registers.
+void gort_test_regs(const std::uint64_t* in, std::uint64_t* out, void (*fn)(void*), void* arg);
+// gort_test_clobber_gogo: load vals like gort_test_regs, then gogo(buf).
+[[noreturn]] void gort_test_clobber_gogo(const std::uint64_t* vals, const Gobuf* buf);
+// gort_test_probe: calls gort_test_probe_body(arg, sp at its own entry) with
+// the stack aligned exactly as it was at its entry.
+void gort_test_probe(void* arg);
+void gort_test_probe_body(void* arg, std::uintptr_t entry_sp);
+// gort_test_retregs: morestack(p, fill, sp) where fill loads p[0, NRET) into
+// every return-value register; then stores those registers to out[0, NRET).
+void gort_test_retregs(const std::uint64_t* p, std::uint64_t* out, std::uintptr_t sp);
+}
+
+namespace gort::test {
+
+using rt::G;
+using rt::Stack;
+
+constexpr int kScale = GORT_TEST_SCALE;  // >1 under emulation
+constexpr int kRegSlots = GORT_TEST_NINT + GORT_TEST_NFP;
+
+// g0: the test thread's g0 (adopted on first use).
+G* g0();
+
+class Context {
+ public:
+  Context(void (*fn)(void*), void* arg, std::size_t stack_size = 64 * 1024);
+  template <class F>
+  explicit Context(F& f, std::size_t stack_size = 64 * 1024)
+      : Context(&rt::detail::call_thunk<F>, &f, stack_size) {}
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  G* g() { return &g_; }
+  const Stack& stack() const { return stack_; }
+
+ private:
+  G g_;
+  Stack stack_;
+};
+
+// run(c): from g0, run c until it finishes (or anything resumes g0's base).
+void run(Context& c);
+
+// switch_to(from, to): save from, resume to; returns when from is resumed.
+void switch_to(G* from, G* to);
+
+// random_slots(seed, n): n distinct nonzero values, varied in every byte.
+std::vector<std::uint64_t> random_slots(std::uint64_t seed, int n);
+
+// same_slot: equal as the CPU stored them (low word on 32-bit CPUs).
+inline std::uint64_t slot_bits(std::uint64_t v) {
+  return sizeof(void*) == 4 ? (v & 0xffffffffu) : v;
+}
+
+}  // namespace gort::test

@@ -1,0 +1,191 @@
+// Promise: every callee-saved integer and FP register listed in DESIGN.md
+// keeps its value across each primitive, and so does the FP rounding mode.
+// gort_test_regs loads random values, runs an operation that switches away
+// (and, on the other side, deliberately loads different values), and reads
+// the registers back.
+#include <cfenv>
+
+#include "harness.hpp"
+
+namespace gort::test {
+namespace {
+
+constexpr int kOut = kRegSlots + 2;  // + sp before, sp after
+
+void expect_survived(const std::vector<std::uint64_t>& in, const std::uint64_t* out,
+                     const char* what) {
+  for (int i = 0; i < kRegSlots; ++i)
+    EXPECT_EQ(slot_bits(out[i]), slot_bits(in[i]))
+        << what << ": " << (i < GORT_TEST_NINT ? "integer" : "FP") << " callee-saved slot "
+        << (i < GORT_TEST_NINT ? i : i - GORT_TEST_NINT) << " (see testhelp_" GORT_ARCH_NAME
+        << ".S for the register)";
+  EXPECT_EQ(out[kRegSlots], out[kRegSlots + 1]) << what << ": sp differs after the call";
+}
+
+// The other side's values: different from in in every slot.
+std::vector<std::uint64_t> garbage() { return random_slots(0xbad5eed, kRegSlots); }
+
+struct Case {
+  std::vector<std::uint64_t> in = random_slots(12345, kRegSlots);
+  std::uint64_t out[kOut] = {};
+};
+
+TEST(CalleeSavedRegisters, SurviveGosaveGogoOnOneStack) {
+  Case c;
+  auto body = [] {
+    Gobuf b;
+    if (gort_gosave(&b) == 0) {
+      auto v = garbage();
+      gort_test_clobber_gogo(v.data(), &b);
+    }
+  };
+  auto ctx_fn = [&] { gort_test_regs(c.in.data(), c.out, &rt::detail::call_thunk<decltype(body)>, &body); };
+  Context ctx(ctx_fn);
+  run(ctx);
+  expect_survived(c.in, c.out, "gosave/gogo");
+}
+
+TEST(CalleeSavedRegisters, SurviveSwitchToAnotherContextAndBack) {
+  Case a, b;
+  b.in = garbage();
+  Context* pa = nullptr;
+  Context* pb = nullptr;
+  auto a_op = [&] { switch_to(pa->g(), pb->g()); };
+  auto b_op = [&] { switch_to(pb->g(), pa->g()); };
+  auto a_fn = [&] {
+    gort_test_regs(a.in.data(), a.out, &rt::detail::call_thunk<decltype(a_op)>, &a_op);
+    switch_to(pa->g(), pb->g());  // let b finish; b's exit ends run()
+  };
+  auto b_fn = [&] {
+    gort_test_regs(b.in.data(), b.out, &rt::detail::call_thunk<decltype(b_op)>, &b_op);
+  };
+  Context ca(a_fn), cb(b_fn);
+  pa = &ca;
+  pb = &cb;
+  run(ca);
+  expect_survived(a.in, a.out, "switch A->B->A");
+  expect_survived(b.in, b.out, "switch B->A->B");
+}
+
+TEST(CalleeSavedRegisters, SurviveMcall) {
+  Case c;
+  static G* seen;
+  seen = nullptr;
+  auto op = [] {
+    rt::mcall([](G* gp) {
+      seen = gp;
+      if (rt::getg() != rt::getg()->m->g0) rt::fatal("mcall fn not running as g0");
+      auto v = garbage();
+      rt::setg(gp);
+      gort_test_clobber_gogo(v.data(), &gp->sched);
+    });
+  };
+  auto fn = [&] { gort_test_regs(c.in.data(), c.out, &rt::detail::call_thunk<decltype(op)>, &op); };
+  Context ctx(fn);
+  run(ctx);
+  EXPECT_EQ(seen, ctx.g()) << "mcall passed the wrong G to fn";
+  expect_survived(c.in, c.out, "mcall");
+}
+
+TEST(CalleeSavedRegisters, SurviveSystemstack) {
+  Case c;
+  auto op = [] {
+    rt::systemstack([] {
+      auto v = garbage();
+      std::uint64_t tmp[kOut];
+      gort_test_regs(v.data(), tmp, [](void*) {}, nullptr);
+    });
+  };
+  auto fn = [&] { gort_test_regs(c.in.data(), c.out, &rt::detail::call_thunk<decltype(op)>, &op); };
+  Context ctx(fn);
+  run(ctx);
+  expect_survived(c.in, c.out, "systemstack");
+}
+
+TEST(CalleeSavedRegisters, SurviveMorestackLessstack) {
+  Case c;
+  auto op = [] {
+    int r = rt::morestack([] {
+      auto v = garbage();
+      std::uint64_t tmp[kOut];
+      gort_test_regs(v.data(), tmp, [](void*) {}, nullptr);
+      return 7;
+    });
+    if (r != 7) rt::fatal("morestack lost its result");
+  };
+  auto fn = [&] { gort_test_regs(c.in.data(), c.out, &rt::detail::call_thunk<decltype(op)>, &op); };
+  Context ctx(fn);
+  run(ctx);
+  expect_survived(c.in, c.out, "morestack/lessstack");
+}
+
+// Rounding through volatile operands, so that nothing is folded at compile
+// time: 1/3 rounds differently upward and downward.
+double third() {
+  volatile double one = 1.0, three = 3.0;
+  return one / three;
+}
+
+struct RoundingGuard {
+  ~RoundingGuard() { std::fesetround(FE_TONEAREST); }
+};
+
+TEST(FpControl, RoundingModeSurvivesSwitch) {
+  RoundingGuard guard;
+  int a_mode = -1, b_mode = -1;
+  double a_third = 0, b_third = 0;
+  Context* pa = nullptr;
+  Context* pb = nullptr;
+  auto a_fn = [&] {
+    std::fesetround(FE_UPWARD);
+    switch_to(pa->g(), pb->g());
+    a_mode = std::fegetround();
+    a_third = third();
+    switch_to(pa->g(), pb->g());
+  };
+  auto b_fn = [&] {
+    std::fesetround(FE_DOWNWARD);
+    switch_to(pb->g(), pa->g());
+    b_mode = std::fegetround();
+    b_third = third();
+  };
+  Context ca(a_fn), cb(b_fn);
+  pa = &ca;
+  pb = &cb;
+  run(ca);
+  std::fesetround(FE_TONEAREST);
+  EXPECT_EQ(a_mode, FE_UPWARD);
+  EXPECT_EQ(b_mode, FE_DOWNWARD);
+  EXPECT_GT(a_third, b_third) << "1/3 rounded the same way in both contexts";
+}
+
+TEST(FpControl, RoundingModeSurvivesMcall) {
+  RoundingGuard guard;
+  int mode = -1;
+  auto fn = [&] {
+    std::fesetround(FE_TOWARDZERO);
+    rt::mcall([](G* gp) {
+      std::fesetround(FE_UPWARD);  // g0 changes its own mode
+      rt::gogo(gp);
+    });
+    mode = std::fegetround();
+  };
+  Context ctx(fn);
+  run(ctx);
+  std::fesetround(FE_TONEAREST);
+  EXPECT_EQ(mode, FE_TOWARDZERO);
+}
+
+TEST(FpControl, NewContextStartsWithCreatorsMode) {
+  RoundingGuard guard;
+  int mode = -1;
+  auto fn = [&] { mode = std::fegetround(); };
+  std::fesetround(FE_DOWNWARD);
+  Context ctx(fn);
+  std::fesetround(FE_TONEAREST);
+  run(ctx);
+  EXPECT_EQ(mode, FE_DOWNWARD);
+}
+
+}  // namespace
+}  // namespace gort::test
