@@ -6,6 +6,15 @@ namespace gort::test {
 
 G* g0() { return rt::adopt_thread(); }
 
+namespace {
+// Every test runs on the main thread, adopted as g0 before the first test.
+struct AdoptMainThread : ::testing::Environment {
+  void SetUp() override { g0(); }
+};
+[[maybe_unused]] auto* const adopt_env =
+    ::testing::AddGlobalTestEnvironment(new AdoptMainThread);
+}  // namespace
+
 Context::Context(void (*fn)(void*), void* arg, std::size_t stack_size) {
   G* z = g0();
   rt::systemstack([&] { stack_ = rt::stackalloc(stack_size); });

@@ -111,7 +111,9 @@ TEST(Backtrace, InsideAContextEndsAtItsEntry) {
 #ifdef __ARM_EABI_UNWINDER__
   // ARM EHABI: goexit is .cantunwind, so the walk stops before reporting it.
   EXPECT_LE(after, 1u);
-  if (after == 1) EXPECT_TRUE(in_goexit(pcs.back()));
+  if (after == 1) {
+    EXPECT_TRUE(in_goexit(pcs.back()));
+  }
 #else
   ASSERT_EQ(after, 1u) << "expected exactly goexit after the entry frame";
   EXPECT_TRUE(in_goexit(pcs.back())) << "last frame is not goexit";

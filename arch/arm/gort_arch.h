@@ -1,0 +1,49 @@
+// gort_arch.h (arm): layout facts for ARMv7-A, AAPCS with hard-float VFP
+// (Debian armhf). Shared by C++ and asm_arm.S / testhelp_arm.S.
+#ifndef GORT_ARCH_H
+#define GORT_ARCH_H
+
+#define GORT_ARCH_NAME "arm"
+#define GORT_PTRSIZE 4
+#define GORT_STACK_ALIGN 8  // AAPCS: sp % 8 == 0 at every public interface
+#define GORT_RA_ON_STACK 0  // return address in lr
+#define GORT_RED_ZONE 0
+#define GORT_MIN_FRAME 0
+
+// Gobuf: sp, pc, ctxt, (pad), then the callee-saved area:
+//
+//   +0  sp    +4  pc    +8  ctxt   +12 (pad)
+//   +16 lr    +20 r4 r5 r6 r7 r8 r9 r10 r11 (to +52)
+//   +52 fpscr +56 d8 ... d15 (8 bytes each, to +120)
+#define GOBUF_SP 0
+#define GOBUF_PC 4
+#define GOBUF_CTXT 8
+#define GOBUF_REGS 16
+#define GOBUF_LR 16
+#define GOBUF_R4 20
+#define GOBUF_FPSCR 52
+#define GOBUF_D8 56
+
+// Test helpers: r4-r11; d8-d15; return registers r0 r1 d0 d1 d2 d3.
+#define GORT_TEST_NINT 8
+#define GORT_TEST_NFP 8
+#define GORT_TEST_NRET 6
+
+#ifndef __ASSEMBLER__
+#include <cstddef>
+#include <cstdint>
+namespace gort_arch {
+struct Regs {
+  std::uint32_t lr;
+  std::uint32_t r4_r11[8];
+  std::uint32_t fpscr;
+  std::uint64_t d8_d15[8];
+};
+static_assert(GOBUF_REGS + offsetof(Regs, lr) == GOBUF_LR, "GOBUF_LR");
+static_assert(GOBUF_REGS + offsetof(Regs, r4_r11) == GOBUF_R4, "GOBUF_R4");
+static_assert(GOBUF_REGS + offsetof(Regs, fpscr) == GOBUF_FPSCR, "GOBUF_FPSCR");
+static_assert(GOBUF_REGS + offsetof(Regs, d8_d15) == GOBUF_D8, "GOBUF_D8");
+}  // namespace gort_arch
+#endif
+
+#endif
