@@ -1,0 +1,175 @@
+// asm_arm64.S: gort's context primitives for AArch64, AAPCS64.
+//
+// Saved and restored by gosave/gogo/mcall: x19-x29, sp, lr (x30), the
+// return pc, d8-d15 (the low 64 bits of v8-v15, all the ABI preserves) and
+// FPCR. Not saved: the signal mask, FPSR (sticky flags), NZCV, the upper
+// halves of v8-v15, x18 (the platform register), TPIDR_EL0.
+#include "gort_arch.h"
+
+	.text
+
+// Save the caller's callee-saved state into the Gobuf at \buf; pc = lr.
+// Smashes \tmp.
+.macro SAVE_CALLER buf, tmp
+	mov	\tmp, sp
+	str	\tmp, [\buf, #GOBUF_SP]
+	str	x30, [\buf, #GOBUF_PC]
+	mov	\tmp, #1
+	str	\tmp, [\buf, #GOBUF_CTXT]
+	stp	x19, x20, [\buf, #GOBUF_X19]
+	stp	x21, x22, [\buf, #GOBUF_X21]
+	stp	x23, x24, [\buf, #GOBUF_X23]
+	stp	x25, x26, [\buf, #GOBUF_X25]
+	stp	x27, x28, [\buf, #GOBUF_X27]
+	stp	x29, x30, [\buf, #GOBUF_X29]
+	stp	d8, d9, [\buf, #GOBUF_D8]
+	stp	d10, d11, [\buf, #GOBUF_D10]
+	stp	d12, d13, [\buf, #GOBUF_D12]
+	stp	d14, d15, [\buf, #GOBUF_D14]
+	mrs	\tmp, fpcr
+	str	\tmp, [\buf, #GOBUF_FPCR]
+.endm
+
+// uintptr_t gort_gosave(Gobuf *buf /* x0 */)
+// Returns 0 now and buf->ctxt (1) when resumed. Smashes x1.
+	.globl	gort_gosave
+	.type	gort_gosave, %function
+	.p2align 4
+gort_gosave:
+	.cfi_startproc
+	SAVE_CALLER x0, x1
+	mov	x0, #0
+	ret
+	.cfi_endproc
+	.size	gort_gosave, .-gort_gosave
+
+// void gort_gogo(const Gobuf *buf /* x0 */)  -- never returns
+// x0 = buf->ctxt: fn(arg) for a new G, gosave's result otherwise. FPCR is
+// written only when it differs: msr fpcr can stall the pipeline.
+	.globl	gort_gogo
+	.type	gort_gogo, %function
+	.p2align 4
+gort_gogo:
+	.cfi_startproc
+	ldp	x19, x20, [x0, #GOBUF_X19]
+	ldp	x21, x22, [x0, #GOBUF_X21]
+	ldp	x23, x24, [x0, #GOBUF_X23]
+	ldp	x25, x26, [x0, #GOBUF_X25]
+	ldp	x27, x28, [x0, #GOBUF_X27]
+	ldp	x29, x30, [x0, #GOBUF_X29]
+	ldp	d8, d9, [x0, #GOBUF_D8]
+	ldp	d10, d11, [x0, #GOBUF_D10]
+	ldp	d12, d13, [x0, #GOBUF_D12]
+	ldp	d14, d15, [x0, #GOBUF_D14]
+	ldr	x1, [x0, #GOBUF_FPCR]
+	mrs	x2, fpcr
+	cmp	x1, x2
+	b.eq	1f
+	msr	fpcr, x1
+1:	ldr	x1, [x0, #GOBUF_SP]
+	mov	sp, x1
+	ldr	x2, [x0, #GOBUF_PC]
+	ldr	x0, [x0, #GOBUF_CTXT]
+	br	x2
+	.cfi_endproc
+	.size	gort_gogo, .-gort_gogo
+
+// void gort_mcall(Gobuf *save /* x0 */, uintptr_t g0sp /* x1 */,
+//                 void (*fn)(G *) /* x2 */, G *gp /* x3 */)
+// Saves the caller into *save as gosave does, then fn(gp) on g0sp. fn must
+// not return. Unwinders stop here.
+	.globl	gort_mcall
+	.type	gort_mcall, %function
+	.p2align 4
+gort_mcall:
+	.cfi_startproc
+	SAVE_CALLER x0, x4
+	mov	sp, x1
+	.cfi_undefined x30
+	mov	x29, xzr
+	mov	x0, x3
+	blr	x2
+	bl	gort_mcall_returned
+	brk	#0
+	.cfi_endproc
+	.size	gort_mcall, .-gort_mcall
+
+// void gort_morestack(void *arg /* x0 */, void (*fn)(void *) /* x1 */,
+//                     uintptr_t sp /* x2 */)
+// void gort_systemstack(same)
+// Calls fn(arg) on the stack whose top is sp. x29 keeps the old sp, so the
+// CFA stays x29+16 on either stack. The return path (lessstack) only moves
+// sp back: x0-x7, x8 and v0-v7 are as fn left them.
+	.globl	gort_morestack
+	.type	gort_morestack, %function
+	.globl	gort_systemstack
+	.type	gort_systemstack, %function
+	.p2align 4
+gort_morestack:
+gort_systemstack:
+	.cfi_startproc
+	stp	x29, x30, [sp, #-16]!
+	.cfi_def_cfa_offset 16
+	.cfi_offset x29, -16
+	.cfi_offset x30, -8
+	mov	x29, sp
+	.cfi_def_cfa_register x29
+	mov	sp, x2
+	blr	x1
+gort_lessstack:
+	mov	sp, x29
+	.cfi_def_cfa_register sp
+	ldp	x29, x30, [sp], #16
+	.cfi_def_cfa_offset 0
+	.cfi_restore x29
+	.cfi_restore x30
+	ret
+	.cfi_endproc
+	.size	gort_morestack, .-gort_morestack
+	.size	gort_systemstack, .-gort_systemstack
+
+// void gort_gostartcall(Gobuf *buf /* x0 */, void (*fn)(void *) /* x1 */,
+//                       void *arg /* x2 */, uintptr_t stack_hi /* x3 */)
+// sp = stack_hi & ~15, pc = fn, x0 = arg, lr = gort_goexit_ra, x29 = 0.
+	.globl	gort_gostartcall
+	.type	gort_gostartcall, %function
+	.p2align 4
+gort_gostartcall:
+	.cfi_startproc
+	and	x3, x3, #~15
+	str	x3, [x0, #GOBUF_SP]
+	str	x1, [x0, #GOBUF_PC]
+	str	x2, [x0, #GOBUF_CTXT]
+	stp	xzr, xzr, [x0, #GOBUF_X19]
+	stp	xzr, xzr, [x0, #GOBUF_X21]
+	stp	xzr, xzr, [x0, #GOBUF_X23]
+	stp	xzr, xzr, [x0, #GOBUF_X25]
+	stp	xzr, xzr, [x0, #GOBUF_X27]
+	adr	x4, gort_goexit_ra
+	stp	xzr, x4, [x0, #GOBUF_X29]
+	stp	xzr, xzr, [x0, #GOBUF_D8]
+	stp	xzr, xzr, [x0, #GOBUF_D10]
+	stp	xzr, xzr, [x0, #GOBUF_D12]
+	stp	xzr, xzr, [x0, #GOBUF_D14]
+	mrs	x4, fpcr
+	str	x4, [x0, #GOBUF_FPCR]
+	ret
+	.cfi_endproc
+	.size	gort_gostartcall, .-gort_gostartcall
+
+// goexit: a new G's function returns to gort_goexit_ra.
+	.globl	gort_goexit
+	.type	gort_goexit, %function
+	.globl	gort_goexit_ra
+	.p2align 4
+gort_goexit:
+	.cfi_startproc
+	.cfi_undefined x30
+	nop				// so that ra-1 lies inside goexit
+gort_goexit_ra:
+	bl	gort_goexit1
+	brk	#0
+	.cfi_endproc
+	.size	gort_goexit, .-gort_goexit
+
+	.section .note.GNU-stack,"",%progbits

@@ -1,0 +1,66 @@
+// gort_arch.h (arm64): layout facts for AArch64, AAPCS64 (Linux).
+// Shared by C++ and asm_arm64.S / testhelp_arm64.S.
+#ifndef GORT_ARCH_H
+#define GORT_ARCH_H
+
+#define GORT_ARCH_NAME "arm64"
+#define GORT_PTRSIZE 8
+#define GORT_STACK_ALIGN 16  // sp % 16 == 0 always (the hardware checks it)
+#define GORT_RA_ON_STACK 0   // return address in x30 (lr)
+#define GORT_RED_ZONE 0
+#define GORT_MIN_FRAME 0
+
+// Gobuf: sp, pc, ctxt, then the callee-saved area (stp/ldp pairs):
+//
+//   +0   sp        +8   pc        +16  ctxt
+//   +24  x19 x20   +40  x21 x22   +56  x23 x24   +72  x25 x26   +88 x27 x28
+//   +104 x29 (fp)  +112 x30 (lr)
+//   +120 d8 d9     +136 d10 d11   +152 d12 d13   +168 d14 d15
+//   +184 fpcr
+#define GOBUF_SP 0
+#define GOBUF_PC 8
+#define GOBUF_CTXT 16
+#define GOBUF_REGS 24
+#define GOBUF_X19 24
+#define GOBUF_X21 40
+#define GOBUF_X23 56
+#define GOBUF_X25 72
+#define GOBUF_X27 88
+#define GOBUF_X29 104
+#define GOBUF_LR 112
+#define GOBUF_D8 120
+#define GOBUF_D10 136
+#define GOBUF_D12 152
+#define GOBUF_D14 168
+#define GOBUF_FPCR 184
+
+// Test helpers: x19-x29; d8-d15; return registers x0 x1 d0 d1 d2 d3.
+#define GORT_TEST_NINT 11
+#define GORT_TEST_NFP 8
+#define GORT_TEST_NRET 6
+
+#ifndef __ASSEMBLER__
+#include <cstddef>
+#include <cstdint>
+namespace gort_arch {
+struct Regs {
+  std::uint64_t x19_x28[10];
+  std::uint64_t x29, lr;
+  std::uint64_t d8_d15[8];
+  std::uint64_t fpcr;
+};
+static_assert(GOBUF_REGS + offsetof(Regs, x19_x28) == GOBUF_X19, "GOBUF_X19");
+static_assert(GOBUF_X21 == GOBUF_X19 + 16 && GOBUF_X23 == GOBUF_X19 + 32 &&
+                  GOBUF_X25 == GOBUF_X19 + 48 && GOBUF_X27 == GOBUF_X19 + 64,
+              "x19-x28 pairs");
+static_assert(GOBUF_REGS + offsetof(Regs, x29) == GOBUF_X29, "GOBUF_X29");
+static_assert(GOBUF_REGS + offsetof(Regs, lr) == GOBUF_LR, "GOBUF_LR");
+static_assert(GOBUF_REGS + offsetof(Regs, d8_d15) == GOBUF_D8, "GOBUF_D8");
+static_assert(GOBUF_D10 == GOBUF_D8 + 16 && GOBUF_D12 == GOBUF_D8 + 32 &&
+                  GOBUF_D14 == GOBUF_D8 + 48,
+              "d8-d15 pairs");
+static_assert(GOBUF_REGS + offsetof(Regs, fpcr) == GOBUF_FPCR, "GOBUF_FPCR");
+}  // namespace gort_arch
+#endif
+
+#endif
