@@ -1,0 +1,57 @@
+// gort_arch.h (386): layout facts for i386, System V ABI as used on Linux
+// (gcc keeps esp 16-aligned at calls). Needs SSE for MXCSR (Pentium III+).
+// Shared by C++ and asm_386.S / testhelp_386.S.
+#ifndef GORT_ARCH_H
+#define GORT_ARCH_H
+
+#define GORT_ARCH_NAME "386"
+#define GORT_PTRSIZE 4
+#define GORT_STACK_ALIGN 16  // esp % 16 == 0 at every call instruction
+#define GORT_RA_ON_STACK 4   // call pushes the return address
+#define GORT_RED_ZONE 0
+#define GORT_MIN_FRAME 0
+
+// Gobuf: sp, pc, ctxt, then the callee-saved area:
+//
+//   +0  esp   +4  pc    +8  ctxt
+//   +12 ebx   +16 esi   +20 edi   +24 ebp
+//   +28 mxcsr (4 bytes) +32 x87 control word (2 bytes, 2 of padding)
+#define GOBUF_SP 0
+#define GOBUF_PC 4
+#define GOBUF_CTXT 8
+#define GOBUF_REGS 16
+#define GOBUF_EBX 16
+#define GOBUF_ESI 20
+#define GOBUF_EDI 24
+#define GOBUF_EBP 28
+#define GOBUF_MXCSR 32
+#define GOBUF_X87CW 36
+
+// Test helpers: ebx esi edi ebp; no callee-saved FP registers; return
+// registers eax edx and x87 st0.
+#define GORT_TEST_NINT 4
+#define GORT_TEST_NFP 0
+#define GORT_TEST_NRET 3
+
+#ifndef __ASSEMBLER__
+#include <cstddef>
+#include <cstdint>
+namespace gort_arch {
+struct alignas(8) Regs {
+  std::uint32_t ebx, esi, edi, ebp;
+  std::uint32_t mxcsr;
+  std::uint16_t x87cw, pad;
+};
+#define GORT_REG_AT(f, off) \
+  static_assert(GOBUF_REGS + offsetof(Regs, f) == (off), #off)
+GORT_REG_AT(ebx, GOBUF_EBX);
+GORT_REG_AT(esi, GOBUF_ESI);
+GORT_REG_AT(edi, GOBUF_EDI);
+GORT_REG_AT(ebp, GOBUF_EBP);
+GORT_REG_AT(mxcsr, GOBUF_MXCSR);
+GORT_REG_AT(x87cw, GOBUF_X87CW);
+#undef GORT_REG_AT
+}  // namespace gort_arch
+#endif
+
+#endif
