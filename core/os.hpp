@@ -34,6 +34,37 @@ void current_stack(std::uintptr_t* lo, std::uintptr_t* hi);
 // signal handlers included; cannot allocate, lock or block beyond write(2).
 void write_err(const char* s, std::size_t n);
 
+// nanotime: a monotonic clock in nanoseconds. Any thread, any stack, signal
+// handlers included; cannot allocate.
+std::int64_t nanotime();
+
+// ncpu: how many CPUs this process may run on. Called once at start-up.
+int ncpu();
+
+// getenv: the value of an environment variable, or nullptr. Called at
+// start-up on the thread that calls gort::run; does not allocate.
+const char* getenv(const char* name);
+
+// futexsleep: if *addr == val, sleep until futexwakeup(addr) or until ns
+// nanoseconds pass (ns < 0: no limit); may also return spuriously. Any
+// thread, on g0; cannot allocate. The OS port implements it with whatever
+// one-word wait the OS has (futex on Linux, __ulock on darwin, lwp_park on
+// solaris).
+void futexsleep(std::uint32_t* addr, std::uint32_t val, std::int64_t ns);
+
+// futexwakeup: wake up to cnt threads sleeping on addr. Any thread, any
+// stack; cannot allocate.
+void futexwakeup(std::uint32_t* addr, std::uint32_t cnt);
+
+// osyield: give up the CPU briefly (sched_yield). Any thread.
+void osyield();
+
+// newosproc: start a new OS thread running fn(arg) on a fresh system stack of
+// stack_size bytes, with all signals blocked while it starts. Called on the
+// system stack with no runtime locks held; may allocate (the thread library
+// does). The thread ends when fn returns.
+void newosproc(void (*fn)(void*), void* arg, std::size_t stack_size);
+
 // exit: end the process with status code now, without running destructors
 // or atexit handlers. Any thread, any stack.
 [[noreturn]] void exit(int code);

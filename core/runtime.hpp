@@ -18,14 +18,24 @@
 #include <type_traits>
 #include <utility>
 
+#include <atomic>
+
 #include "fatal.hpp"
+#include "lock.hpp"
 #include "port.hpp"
 
 namespace gort::rt {
 
 struct M;
+struct P;
+struct Sudog;
 
-enum class Gstatus : std::uint32_t { idle, runnable, running, waiting, dead };
+enum class Gstatus : std::uint32_t { idle, runnable, running, syscall, waiting, dead };
+
+struct Stack {
+  std::uintptr_t lo = 0;  // [lo, hi) usable; a guard page sits just below lo
+  std::uintptr_t hi = 0;
+};
 
 struct G {
   Gobuf sched{};
@@ -33,7 +43,22 @@ struct G {
   std::uintptr_t stack_hi = 0;
   M* m = nullptr;
   std::uint64_t goid = 0;
-  Gstatus status = Gstatus::idle;
+  std::atomic<Gstatus> status{Gstatus::idle};
+  // Scheduler state (sched.hpp).
+  Stack stack;                // owned stack; kept when the G is reused
+  G* schedlink = nullptr;     // run queue or free list
+  G* alllink = nullptr;       // every G ever made (allgs)
+  const char* waitreason = "";
+  std::atomic<bool> preempt{false};
+  std::atomic<std::uint32_t> select_done{0};
+  Sudog* param = nullptr;     // the sudog that woke a parked G
+  bool is_main = false;
+  // The function a new G runs: fn_obj points into fn_buf or to the heap.
+  void (*fn_run)(void*) = nullptr;
+  void (*fn_destroy)(void*) = nullptr;
+  void* fn_obj = nullptr;
+  bool fn_heap = false;
+  alignas(16) unsigned char fn_buf[64];
 };
 
 struct M {
@@ -41,6 +66,19 @@ struct M {
   G* gsignal = nullptr;
   G* curg = nullptr;
   std::int64_t id = 0;
+  // Scheduler state (sched.hpp).
+  P* p = nullptr;       // attached P, if any
+  P* nextp = nullptr;   // P handed over by startm
+  P* oldp = nullptr;    // P held when entering a blocking call
+  bool spinning = false;
+  bool is_m0 = false;
+  bool timed = false;   // parked with a timeout for the next timer
+  M* schedlink = nullptr;
+  M* alllink = nullptr;
+  Note park;
+  std::uint64_t fastrand = 0;
+  bool (*waitunlockf)(G*, void*) = nullptr;
+  void* waitlock = nullptr;
 };
 
 // getg/setg: the G running on this thread. Out of line on purpose: a
@@ -107,12 +145,6 @@ void systemstack(F&& f) {
                    &detail::call_thunk<Fn>, g0->sched.sp);
   setg(gp);
 }
-
-// Stack: [lo, hi) usable; a guard page sits just below lo.
-struct Stack {
-  std::uintptr_t lo = 0;
-  std::uintptr_t hi = 0;
-};
 
 Stack stackalloc(std::size_t n);  // GORT_SYSTEMSTACK
 void stackfree(Stack s);          // GORT_SYSTEMSTACK

@@ -1,9 +1,15 @@
 // os_linux.cpp: gort's OS port for Linux (glibc or musl).
+#include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 
 #include "fatal.hpp"
 #include "os.hpp"
@@ -53,6 +59,76 @@ void write_err(const char* s, std::size_t n) {
     s += w;
     n -= static_cast<std::size_t>(w);
   }
+}
+
+std::int64_t nanotime() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+int ncpu() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+const char* getenv(const char* name) { return ::getenv(name); }
+
+void futexsleep(std::uint32_t* addr, std::uint32_t val, std::int64_t ns) {
+  timespec ts;
+  timespec* tsp = nullptr;
+  if (ns >= 0) {
+    ts.tv_sec = static_cast<time_t>(ns / 1000000000);
+    ts.tv_nsec = static_cast<long>(ns % 1000000000);
+    tsp = &ts;
+  }
+  // FUTEX_PRIVATE_FLAG: the word is never shared with another process.
+  syscall(SYS_futex, addr, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, val, tsp, nullptr, 0);
+}
+
+void futexwakeup(std::uint32_t* addr, std::uint32_t cnt) {
+  syscall(SYS_futex, addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, cnt, nullptr, nullptr, 0);
+}
+
+void osyield() { sched_yield(); }
+
+void newosproc(void (*fn)(void*), void* arg, std::size_t stack_size) {
+  struct Start {
+    void (*fn)(void*);
+    void* arg;
+    sigset_t mask;
+  };
+  auto* st = new Start{fn, arg, {}};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, stack_size);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  // Block signals while the thread starts, so none arrives before the
+  // thread has its runtime state; the thread restores the mask first thing.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  st->mask = old;
+  struct Boot {
+    static void* main(void* p) {
+      auto* st = static_cast<Start*>(p);
+      Start s = *st;
+      delete st;
+      pthread_sigmask(SIG_SETMASK, &s.mask, nullptr);
+      s.fn(s.arg);
+      return nullptr;
+    }
+  };
+  pthread_t tid;
+  int err = pthread_create(&tid, &attr, &Boot::main, st);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  pthread_attr_destroy(&attr);
+  if (err != 0) rt::fatal("newosproc: pthread_create failed, errno ", err);
 }
 
 void exit(int code) { ::_exit(code); }

@@ -1,0 +1,435 @@
+// chan.cpp: channels and select, after Go's runtime/chan.go and select.go.
+//
+// An hchan holds a ring buffer of constructed values and two queues of
+// waiting goroutines (sudogs). A sudog lives on its goroutine's stack (the
+// stack never moves, so a waker can move a value straight into the waiting
+// goroutine's storage). Every transfer happens under the channel's lock; a
+// woken goroutine finds in its sudog whether the transfer succeeded
+// (success=false: the channel was closed).
+//
+// select locks every channel involved in address order (so two selects
+// over the same channels cannot deadlock), polls the cases in a random
+// order, and otherwise enqueues one sudog per case and parks. The first
+// waker to flip the goroutine's select_done flag wins; the others skip its
+// sudogs, and the woken select removes the rest.
+#include <cstring>
+
+#include "gort/gort.hpp"
+#include "sched.hpp"
+
+namespace gort::rt {
+
+struct Sudog {
+  G* g = nullptr;
+  Sudog* next = nullptr;
+  Sudog* prev = nullptr;
+  void* elem = nullptr;  // send: value to move from; receive: storage to move into
+  ::gort::detail::hchan* c = nullptr;
+  bool is_select = false;
+  bool success = false;
+};
+
+namespace {
+struct WaitQ {
+  Sudog* first = nullptr;
+  Sudog* last = nullptr;
+
+  void enqueue(Sudog* s) {
+    s->next = nullptr;
+    s->prev = last;
+    if (last)
+      last->next = s;
+    else
+      first = s;
+    last = s;
+  }
+  void remove(Sudog* s) {
+    if (s->prev)
+      s->prev->next = s->next;
+    else if (first == s)
+      first = s->next;
+    else
+      return;  // not queued
+    if (s->next)
+      s->next->prev = s->prev;
+    else
+      last = s->prev;
+    s->next = s->prev = nullptr;
+  }
+  // dequeue: the first sudog whose goroutine can still be woken.
+  Sudog* dequeue() {
+    for (;;) {
+      Sudog* s = first;
+      if (s == nullptr) return nullptr;
+      first = s->next;
+      if (first)
+        first->prev = nullptr;
+      else
+        last = nullptr;
+      s->next = s->prev = nullptr;
+      if (s->is_select) {
+        std::uint32_t z = 0;
+        if (!s->g->select_done.compare_exchange_strong(z, 1)) continue;  // another case won
+      }
+      return s;
+    }
+  }
+};
+}  // namespace
+
+}  // namespace gort::rt
+
+namespace gort::detail {
+
+using namespace gort::rt;
+
+struct hchan {
+  std::atomic<std::int64_t> refs{1};
+  Lock lock;
+  const Ops* ops;
+  std::size_t dataqsiz;
+  std::size_t qcount = 0;
+  std::size_t sendx = 0;
+  std::size_t recvx = 0;
+  unsigned char* buf = nullptr;
+  WaitQ recvq;
+  WaitQ sendq;
+  bool closed = false;
+
+  void* slot(std::size_t i) const { return buf + i * ops->size; }
+};
+
+namespace {
+
+std::size_t round_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
+
+// send: hand ep to the waiting receiver s (c locked). Returns the G to
+// ready once the caller has unlocked.
+G* send(hchan* c, Sudog* s, void* ep) {
+  if (s->elem) c->ops->move_construct(s->elem, ep);
+  s->success = true;
+  s->g->param = s;
+  return s->g;
+}
+
+// recv: take from the waiting sender s into ep (c locked). With a buffer
+// (which is full), the receiver takes the head and the sender's value goes to
+// the tail, keeping FIFO order. Returns the G to ready after unlocking.
+G* recv(hchan* c, Sudog* s, void* ep) {
+  if (c->dataqsiz == 0) {
+    c->ops->move_construct(ep, s->elem);
+  } else {
+    void* q = c->slot(c->recvx);
+    c->ops->move_construct(ep, q);
+    c->ops->destroy(q);
+    c->ops->move_construct(q, s->elem);
+    if (++c->recvx == c->dataqsiz) c->recvx = 0;
+    c->sendx = c->recvx;
+  }
+  s->success = true;
+  s->g->param = s;
+  return s->g;
+}
+
+void nil_block(const char* reason) {
+  gopark(nullptr, nullptr, reason);
+  fatal("unreachable: woke from ", reason);
+}
+
+}  // namespace
+
+hchan* chan_make(const Ops* ops, std::size_t cap) {
+  if (cap > (std::size_t(1) << 40) / (ops->size ? ops->size : 1)) fatal("chan: capacity out of range");
+  auto* c = new hchan;
+  c->ops = ops;
+  c->dataqsiz = cap;
+  if (cap > 0 && ops->size > 0) {
+    std::size_t a = ops->align < alignof(std::max_align_t) ? alignof(std::max_align_t) : ops->align;
+    c->buf = static_cast<unsigned char*>(::operator new(round_up(cap * ops->size, a), std::align_val_t(a)));
+  }
+  return c;
+}
+
+void chan_retain(hchan* c) { c->refs.fetch_add(1, std::memory_order_relaxed); }
+
+void chan_release(hchan* c) {
+  if (c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  for (std::size_t i = 0, x = c->recvx; i < c->qcount; ++i) {
+    c->ops->destroy(c->slot(x));
+    if (++x == c->dataqsiz) x = 0;
+  }
+  if (c->buf) {
+    std::size_t a = c->ops->align < alignof(std::max_align_t) ? alignof(std::max_align_t) : c->ops->align;
+    ::operator delete(c->buf, std::align_val_t(a));
+  }
+  delete c;
+}
+
+bool chan_send(hchan* c, void* ep, bool block) {
+  if (c == nullptr) {
+    if (!block) return false;
+    nil_block("chan send (nil chan)");
+  }
+  if (block) checkpreempt();
+  c->lock.lock();
+  if (c->closed) {
+    c->lock.unlock();
+    fatal("send on closed channel");
+  }
+  if (Sudog* s = c->recvq.dequeue()) {
+    G* gp = send(c, s, ep);
+    c->lock.unlock();
+    goready(gp);
+    return true;
+  }
+  if (c->qcount < c->dataqsiz) {
+    c->ops->move_construct(c->slot(c->sendx), ep);
+    if (++c->sendx == c->dataqsiz) c->sendx = 0;
+    ++c->qcount;
+    c->lock.unlock();
+    return true;
+  }
+  if (!block) {
+    c->lock.unlock();
+    return false;
+  }
+  Sudog my;
+  my.g = getg();
+  my.elem = ep;
+  my.c = c;
+  my.g->param = nullptr;
+  c->sendq.enqueue(&my);
+  gopark_unlock(&c->lock, "chan send");
+  if (!my.success) fatal("send on closed channel");
+  return true;
+}
+
+int chan_recv(hchan* c, void* ep, bool block) {
+  if (c == nullptr) {
+    if (!block) return 0;
+    nil_block("chan receive (nil chan)");
+  }
+  if (block) checkpreempt();
+  c->lock.lock();
+  if (c->closed && c->qcount == 0) {
+    c->lock.unlock();
+    return 2;
+  }
+  if (Sudog* s = c->sendq.dequeue()) {
+    G* gp = recv(c, s, ep);
+    c->lock.unlock();
+    goready(gp);
+    return 1;
+  }
+  if (c->qcount > 0) {
+    void* q = c->slot(c->recvx);
+    c->ops->move_construct(ep, q);
+    c->ops->destroy(q);
+    if (++c->recvx == c->dataqsiz) c->recvx = 0;
+    --c->qcount;
+    c->lock.unlock();
+    return 1;
+  }
+  if (!block) {
+    c->lock.unlock();
+    return 0;
+  }
+  Sudog my;
+  my.g = getg();
+  my.elem = ep;
+  my.c = c;
+  my.g->param = nullptr;
+  c->recvq.enqueue(&my);
+  gopark_unlock(&c->lock, "chan receive");
+  return my.success ? 1 : 2;
+}
+
+void chan_close(hchan* c) {
+  if (c == nullptr) fatal("close of nil channel");
+  G* ready = nullptr;
+  c->lock.lock();
+  if (c->closed) {
+    c->lock.unlock();
+    fatal("close of closed channel");
+  }
+  c->closed = true;
+  // Release every waiter: receivers get "closed", senders will fail.
+  for (WaitQ* q : {&c->recvq, &c->sendq}) {
+    while (Sudog* s = q->dequeue()) {
+      s->success = false;
+      s->g->param = s;
+      s->g->schedlink = ready;
+      ready = s->g;
+    }
+  }
+  c->lock.unlock();
+  while (ready) {
+    G* next = ready->schedlink;
+    goready(ready);
+    ready = next;
+  }
+}
+
+std::size_t chan_len(hchan* c) {
+  LockGuard l(c->lock);
+  return c->qcount;
+}
+
+std::size_t chan_cap(hchan* c) { return c->dataqsiz; }
+
+// ---------------------------------------------------------------------------
+// select
+
+namespace {
+
+constexpr int kMaxCases = 64;
+
+void sellock(hchan** order, int n) {
+  hchan* last = nullptr;
+  for (int i = 0; i < n; ++i) {
+    if (order[i] != last) order[i]->lock.lock();
+    last = order[i];
+  }
+}
+
+void selunlock(hchan** order, int n) {
+  for (int i = n - 1; i >= 0; --i) {
+    if (i > 0 && order[i] == order[i - 1]) continue;
+    order[i]->lock.unlock();
+  }
+}
+
+struct ParkSet {
+  hchan** order;
+  int n;
+};
+
+}  // namespace
+
+int selectgo(SelectCase* cas, int ncases, bool block, bool* recv_ok) {
+  if (ncases > kMaxCases) fatal("select: more than ", kMaxCases, " cases");
+  if (block) checkpreempt();
+  *recv_ok = false;
+  // Random poll order over the non-nil cases; lock order by address.
+  int pollorder[kMaxCases];
+  hchan* lockorder[kMaxCases];
+  int np = 0;
+  for (int i = 0; i < ncases; ++i) {
+    if (cas[i].c == nullptr) continue;
+    int j = np == 0 ? 0 : static_cast<int>(fastrand() % static_cast<std::uint32_t>(np + 1));
+    pollorder[np] = pollorder[j];
+    pollorder[j] = i;
+    ++np;
+  }
+  if (np == 0) {
+    if (!block) return -1;
+    gopark(nullptr, nullptr, "select (no cases)");
+    fatal("unreachable: woke from select with no cases");
+  }
+  for (int i = 0; i < np; ++i) {
+    hchan* c = cas[pollorder[i]].c;
+    int j = i;
+    while (j > 0 && lockorder[j - 1] > c) {
+      lockorder[j] = lockorder[j - 1];
+      --j;
+    }
+    lockorder[j] = c;
+  }
+  sellock(lockorder, np);
+
+  // Pass 1: the first ready case in poll order.
+  for (int k = 0; k < np; ++k) {
+    int i = pollorder[k];
+    hchan* c = cas[i].c;
+    if (cas[i].send) {
+      if (c->closed) {
+        selunlock(lockorder, np);
+        fatal("send on closed channel");
+      }
+      if (Sudog* s = c->recvq.dequeue()) {
+        G* g2 = send(c, s, cas[i].elem);
+        selunlock(lockorder, np);
+        goready(g2);
+        return i;
+      }
+      if (c->qcount < c->dataqsiz) {
+        c->ops->move_construct(c->slot(c->sendx), cas[i].elem);
+        if (++c->sendx == c->dataqsiz) c->sendx = 0;
+        ++c->qcount;
+        selunlock(lockorder, np);
+        return i;
+      }
+    } else {
+      if (Sudog* s = c->sendq.dequeue()) {
+        G* g2 = recv(c, s, cas[i].elem);
+        selunlock(lockorder, np);
+        goready(g2);
+        *recv_ok = true;
+        return i;
+      }
+      if (c->qcount > 0) {
+        void* q = c->slot(c->recvx);
+        c->ops->move_construct(cas[i].elem, q);
+        c->ops->destroy(q);
+        if (++c->recvx == c->dataqsiz) c->recvx = 0;
+        --c->qcount;
+        selunlock(lockorder, np);
+        *recv_ok = true;
+        return i;
+      }
+      if (c->closed) {
+        selunlock(lockorder, np);
+        return i;
+      }
+    }
+  }
+  if (!block) {
+    selunlock(lockorder, np);
+    return -1;
+  }
+
+  // Pass 2: wait on every channel.
+  G* gp = getg();
+  Sudog sg[kMaxCases];
+  gp->select_done.store(0, std::memory_order_relaxed);
+  gp->param = nullptr;
+  for (int k = 0; k < np; ++k) {
+    int i = pollorder[k];
+    Sudog& s = sg[i];
+    s.g = gp;
+    s.c = cas[i].c;
+    s.elem = cas[i].elem;
+    s.is_select = true;
+    s.success = false;
+    (cas[i].send ? cas[i].c->sendq : cas[i].c->recvq).enqueue(&s);
+  }
+  ParkSet ps{lockorder, np};
+  gopark(
+      [](G*, void* p) {
+        auto* set = static_cast<ParkSet*>(p);
+        selunlock(set->order, set->n);
+        return true;
+      },
+      &ps, "select");
+
+  // Woken by the case in gp->param; withdraw the others.
+  sellock(lockorder, np);
+  Sudog* won = gp->param;
+  gp->param = nullptr;
+  int chosen = -1;
+  for (int k = 0; k < np; ++k) {
+    int i = pollorder[k];
+    if (&sg[i] == won) {
+      chosen = i;
+      continue;
+    }
+    (cas[i].send ? cas[i].c->sendq : cas[i].c->recvq).remove(&sg[i]);
+  }
+  selunlock(lockorder, np);
+  if (chosen < 0) fatal("select: woken without a case");
+  if (cas[chosen].send && !won->success) fatal("send on closed channel");
+  *recv_ok = !cas[chosen].send && won->success;
+  return chosen;
+}
+
+}  // namespace gort::detail

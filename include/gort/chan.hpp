@@ -1,0 +1,222 @@
+// chan.hpp: channels, select and timers.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <new>
+#include <optional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "gort/detail.hpp"
+
+namespace gort {
+
+using Clock = std::chrono::steady_clock;
+
+// chan<T>: a copyable handle to a shared channel, as in Go. A
+// default-constructed handle is a nil channel: sends and receives on it block
+// forever. T's move constructor must not block (it runs under the channel's
+// lock).
+template <class T>
+class chan {
+ public:
+  explicit chan(std::size_t capacity = 0) : c_(detail::chan_make(detail::ops_of<T>(), capacity)) {}
+  static chan nil() { return chan(nullptr); }
+  chan(const chan& o) : c_(o.c_) {
+    if (c_) detail::chan_retain(c_);
+  }
+  chan(chan&& o) noexcept : c_(o.c_) { o.c_ = nullptr; }
+  chan& operator=(chan o) noexcept {
+    std::swap(c_, o.c_);
+    return *this;
+  }
+  ~chan() {
+    if (c_) detail::chan_release(c_);
+  }
+
+  // send: block until v is handed over or buffered. Fatal on a closed chan.
+  void send(T v) const { detail::chan_send(c_, &v, true); }
+  // recv: block until a value arrives; empty once closed and drained.
+  std::optional<T> recv() const { return take(true).second; }
+  bool try_send(T v) const { return detail::chan_send(c_, &v, false); }
+  std::optional<T> try_recv() const { return take(false).second; }
+  // close: no more sends; receivers drain the buffer, then see empty.
+  // Closing twice is fatal.
+  void close() const { detail::chan_close(c_); }
+  std::size_t size() const { return c_ ? detail::chan_len(c_) : 0; }
+  std::size_t capacity() const { return c_ ? detail::chan_cap(c_) : 0; }
+  detail::hchan* raw() const { return c_; }
+  bool operator==(const chan& o) const { return c_ == o.c_; }
+
+  // Range-for over received values until the channel is closed.
+  class iterator {
+   public:
+    explicit iterator(const chan* c) : c_(c) { ++*this; }
+    iterator() = default;
+    T& operator*() { return *v_; }
+    iterator& operator++() {
+      v_ = c_->recv();
+      if (!v_) c_ = nullptr;
+      return *this;
+    }
+    bool operator!=(const iterator& o) const { return c_ != o.c_; }
+
+   private:
+    const chan* c_ = nullptr;
+    std::optional<T> v_;
+  };
+  iterator begin() const { return iterator(this); }
+  iterator end() const { return iterator(); }
+
+ private:
+  explicit chan(std::nullptr_t) : c_(nullptr) {}
+  std::pair<int, std::optional<T>> take(bool block) const {
+    alignas(T) unsigned char buf[sizeof(T)];
+    int r = detail::chan_recv(c_, buf, block);
+    std::optional<T> out;
+    if (r == 1) {
+      T* p = std::launder(reinterpret_cast<T*>(buf));
+      out.emplace(std::move(*p));
+      p->~T();
+    }
+    return {r, std::move(out)};
+  }
+  detail::hchan* c_;
+};
+
+// Select cases. on_recv's function takes std::optional<T> (empty: closed).
+template <class T, class F>
+struct RecvCase {
+  chan<T> ch;
+  F f;
+};
+template <class T, class F>
+struct SendCase {
+  chan<T> ch;
+  T value;
+  F f;
+};
+template <class F>
+struct DefaultCase {
+  F f;
+};
+
+template <class T, class F>
+RecvCase<T, std::decay_t<F>> on_recv(const chan<T>& ch, F&& f) {
+  return {ch, std::forward<F>(f)};
+}
+template <class T, class V, class F>
+SendCase<T, std::decay_t<F>> on_send(const chan<T>& ch, V&& v, F&& f) {
+  return {ch, T(std::forward<V>(v)), std::forward<F>(f)};
+}
+template <class F>
+DefaultCase<std::decay_t<F>> otherwise(F&& f) {
+  return {std::forward<F>(f)};
+}
+
+namespace detail {
+template <class C>
+struct case_traits;
+template <class T, class F>
+struct case_traits<RecvCase<T, F>> {
+  static constexpr bool is_default = false;
+  struct Slot {
+    alignas(T) unsigned char buf[sizeof(T)];
+  };
+  static SelectCase make(RecvCase<T, F>& c, Slot& s) { return {c.ch.raw(), s.buf, false}; }
+  static void fire(RecvCase<T, F>& c, Slot& s, bool ok) {
+    std::optional<T> v;
+    if (ok) {
+      T* p = std::launder(reinterpret_cast<T*>(s.buf));
+      v.emplace(std::move(*p));
+      p->~T();
+    }
+    c.f(std::move(v));
+  }
+};
+template <class T, class F>
+struct case_traits<SendCase<T, F>> {
+  static constexpr bool is_default = false;
+  struct Slot {};
+  static SelectCase make(SendCase<T, F>& c, Slot&) { return {c.ch.raw(), &c.value, true}; }
+  static void fire(SendCase<T, F>& c, Slot&, bool) { c.f(); }
+};
+template <class F>
+struct case_traits<DefaultCase<F>> {
+  static constexpr bool is_default = true;
+  struct Slot {};
+  static SelectCase make(DefaultCase<F>&, Slot&) { return {}; }
+  static void fire(DefaultCase<F>& c, Slot&, bool) { c.f(); }
+};
+}  // namespace detail
+
+// select: wait until one case can proceed, run it, and return its index in
+// the argument list. Among ready cases one is picked uniformly at random. An
+// otherwise() case makes it non-blocking.
+template <class... C>
+std::size_t select(C&&... cases) {
+  constexpr std::size_t N = sizeof...(C);
+  constexpr std::size_t ndefault =
+      (std::size_t(0) + ... + std::size_t(detail::case_traits<std::decay_t<C>>::is_default));
+  static_assert(ndefault <= 1, "gort::select: at most one otherwise() case");
+  std::tuple<C&...> cs(cases...);
+  std::tuple<typename detail::case_traits<std::decay_t<C>>::Slot...> slots;
+  detail::SelectCase sc[N > 0 ? N : 1];
+  std::size_t index_of[N > 0 ? N : 1];
+  std::size_t def = N;
+  int n = 0;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (
+        [&] {
+          using Tr = detail::case_traits<std::decay_t<std::tuple_element_t<I, std::tuple<C...>>>>;
+          if constexpr (Tr::is_default) {
+            def = I;
+          } else {
+            sc[n] = Tr::make(std::get<I>(cs), std::get<I>(slots));
+            index_of[n++] = I;
+          }
+        }(),
+        ...);
+  }(std::index_sequence_for<C...>{});
+  bool ok = false;
+  int k = detail::selectgo(sc, n, def == N, &ok);
+  std::size_t chosen = k < 0 ? def : index_of[k];
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (
+        [&] {
+          using Tr = detail::case_traits<std::decay_t<std::tuple_element_t<I, std::tuple<C...>>>>;
+          if (I == chosen) Tr::fire(std::get<I>(cs), std::get<I>(slots), ok);
+        }(),
+        ...);
+  }(std::index_sequence_for<C...>{});
+  return chosen;
+}
+
+// after: a channel that receives the time once, d from now.
+inline chan<Clock::time_point> after(std::chrono::nanoseconds d) {
+  chan<Clock::time_point> c(1);
+  detail::chantimer_new(c.raw(), d.count(), true);
+  return c;
+}
+
+// Timer: sends the time on c() once its duration has passed, unless stopped.
+class Timer {
+ public:
+  explicit Timer(std::chrono::nanoseconds d) : c_(1), t_(detail::chantimer_new(c_.raw(), d.count(), false)) {}
+  ~Timer() { detail::chantimer_free(t_); }
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+  const chan<Clock::time_point>& c() const { return c_; }
+  // stop: true if this stopped the timer before it fired.
+  bool stop() { return detail::chantimer_stop(t_); }
+  // reset: fire d from now; true if the timer had been active.
+  bool reset(std::chrono::nanoseconds d) { return detail::chantimer_reset(t_, d.count()); }
+
+ private:
+  chan<Clock::time_point> c_;
+  detail::chantimer* t_;
+};
+
+}  // namespace gort

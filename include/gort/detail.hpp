@@ -1,0 +1,81 @@
+// detail.hpp: the small, type-erased interface between gort's public
+// templates and the runtime (core/). Not for direct use.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace gort {
+
+struct Config;
+
+namespace detail {
+
+// Erased operations on a value: move-construct into raw storage, destroy.
+struct Ops {
+  void (*move_construct)(void* dst, void* src);
+  void (*destroy)(void* obj);
+  std::size_t size;
+  std::size_t align;
+};
+
+template <class T>
+inline const Ops* ops_of() {
+  static const Ops ops{
+      [](void* d, void* s) { ::new (d) T(static_cast<T&&>(*static_cast<T*>(s))); },
+      [](void* o) { static_cast<T*>(o)->~T(); }, sizeof(T), alignof(T)};
+  return &ops;
+}
+
+// Scheduler.
+int run_main(void (*fn)(void*), void* arg, const Config& cfg);
+void newproc(void (*run)(void*), const Ops* ops, void* fobj);
+void yield();
+void sleep_ns(std::int64_t ns);
+void entersyscall();
+void exitsyscall();
+void on_system_stack(void (*fn)(void*), void* arg);
+std::int64_t nanotime();
+
+// Channels. An hchan is reference-counted; chan<T> handles share one.
+struct hchan;
+hchan* chan_make(const Ops* ops, std::size_t cap);
+void chan_retain(hchan* c);
+void chan_release(hchan* c);
+// chan_send: move *elem into the channel. block=false: false if it would
+// block. Sending on a closed channel is fatal.
+bool chan_send(hchan* c, void* elem, bool block);
+// chan_recv: move the next value into raw storage out. Returns 0 if it would
+// block (block=false only), 1 if a value arrived, 2 if the channel is closed
+// and drained (out untouched).
+int chan_recv(hchan* c, void* out, bool block);
+void chan_close(hchan* c);
+std::size_t chan_len(hchan* c);
+std::size_t chan_cap(hchan* c);
+
+struct SelectCase {
+  hchan* c;    // nullptr: never ready
+  void* elem;  // send: the value; receive: raw storage for the value
+  bool send;
+};
+// selectgo: run one ready case, chosen uniformly at random among the ready
+// ones; if none is ready, block (or return -1 when block is false). For a
+// receive, *recv_ok tells whether a value arrived (false: closed).
+int selectgo(SelectCase* cases, int n, bool block, bool* recv_ok);
+
+// Timers that send the time on a channel of capacity 1.
+struct chantimer;
+chantimer* chantimer_new(hchan* c, std::int64_t ns, bool one_shot_owned);
+bool chantimer_stop(chantimer* t);
+bool chantimer_reset(chantimer* t, std::int64_t ns);
+void chantimer_free(chantimer* t);
+
+// A queue of parked goroutines for the sync types.
+struct WaitList {
+  std::uint32_t lock = 0;
+  void* head = nullptr;
+  void* tail = nullptr;
+};
+
+}  // namespace detail
+}  // namespace gort

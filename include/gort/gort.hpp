@@ -1,0 +1,115 @@
+// gort.hpp: the runtime. gort::run starts it on the calling thread and runs
+// a main goroutine; inside, gort::go starts goroutines that the scheduler
+// multiplexes over GORTMAXPROCS processors (OS threads).
+//
+//   int main() {
+//     return gort::run([] {
+//       gort::chan<int> c;
+//       gort::go([c]() mutable { c.send(42); });
+//       return *c.recv();
+//     });
+//   }
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <new>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "gort/detail.hpp"
+
+namespace gort {
+
+// Config: how gort::run sets up the runtime.
+struct Config {
+  // procs: Ps (processors that run goroutines in parallel). 0: the
+  // GORTMAXPROCS environment variable, else the number of CPUs.
+  int procs = 0;
+  // threads: false runs everything on the calling thread and starts no
+  // thread at all (then procs must be 1, and blocking() blocks everything).
+  bool threads = true;
+  // stack_size: bytes of stack per goroutine; 0 for the default (64 KiB).
+  std::size_t stack_size = 0;
+};
+
+// run: start the runtime on the calling thread, run main() as the main
+// goroutine, and return main's result (0 for void) when it returns. Other
+// goroutines still alive then are abandoned, as in Go. One run at a time.
+template <class F>
+int run(F main, Config cfg = {}) {
+  using R = std::invoke_result_t<F&>;
+  struct Frame {
+    F* f;
+    int result;
+  } frame{&main, 0};
+  detail::run_main(
+      [](void* p) {
+        auto* fr = static_cast<Frame*>(p);
+        if constexpr (std::is_void_v<R>)
+          (*fr->f)();
+        else
+          fr->result = static_cast<int>((*fr->f)());
+      },
+      &frame, cfg);
+  return frame.result;
+}
+
+// go: start f() in a new goroutine. f is moved into the goroutine.
+template <class F>
+void go(F&& f) {
+  using Fn = std::decay_t<F>;
+  Fn tmp(std::forward<F>(f));
+  detail::newproc([](void* p) { (*static_cast<Fn*>(p))(); }, detail::ops_of<Fn>(), &tmp);
+}
+
+// yield: let other goroutines run; this one stays runnable.
+inline void yield() { detail::yield(); }
+
+// sleep_for: park this goroutine for at least d.
+inline void sleep_for(std::chrono::nanoseconds d) { detail::sleep_ns(d.count()); }
+
+// blocking: run a blocking or foreign call f() on the system stack with
+// this goroutine's processor handed off, so other goroutines keep running;
+// return its result. f must not use goroutine operations (channels, go).
+template <class F>
+auto blocking(F&& f) -> std::invoke_result_t<F&> {
+  using R = std::invoke_result_t<F&>;
+  struct Call {
+    F* f;
+    std::conditional_t<std::is_void_v<R>, char, std::optional<std::conditional_t<std::is_void_v<R>, char, R>>> out;
+#if defined(__cpp_exceptions)
+    std::exception_ptr error;
+#endif
+  } call{&f, {}};
+  detail::entersyscall();
+  detail::on_system_stack(
+      [](void* p) {
+        auto* c = static_cast<Call*>(p);
+#if defined(__cpp_exceptions)
+        try {
+#endif
+          if constexpr (std::is_void_v<R>)
+            (*c->f)();
+          else
+            c->out.emplace((*c->f)());
+#if defined(__cpp_exceptions)
+        } catch (...) {
+          c->error = std::current_exception();
+        }
+#endif
+      },
+      &call);
+  detail::exitsyscall();
+#if defined(__cpp_exceptions)
+  if (call.error) std::rethrow_exception(call.error);
+#endif
+  if constexpr (!std::is_void_v<R>) return std::move(*call.out);
+}
+
+}  // namespace gort
+
+#include "gort/chan.hpp"
+#include "gort/sync.hpp"
