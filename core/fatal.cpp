@@ -1,6 +1,8 @@
 // fatal.cpp: unbuffered output for fatal errors (see fatal.hpp).
 #include "fatal.hpp"
 
+#include <atomic>
+
 #include "os.hpp"
 
 namespace gort::rt {
@@ -40,6 +42,13 @@ void print_hex(std::uintptr_t v) {
   *--p = 'x';
   *--p = '0';
   os::write_err(p, static_cast<std::size_t>(buf + sizeof buf - p));
+}
+
+void fatal_begin() {
+  static std::atomic<std::uint32_t> dying{0};
+  if (dying.exchange(1) == 0) return;
+  std::uint32_t forever = 0;
+  for (;;) os::futexsleep(&forever, 0, -1);
 }
 
 void fatal_exit() { os::exit(2); }

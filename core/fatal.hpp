@@ -38,11 +38,15 @@ void print(const A&... a) {
 }
 
 [[noreturn]] void fatal_exit();
+// fatal_begin: the first caller proceeds to print; a second thread that
+// fails meanwhile parks forever, so messages never interleave.
+void fatal_begin();
 
 // fatal("stackalloc", " not on system stack") prints
 // "fatal: stackalloc not on system stack\n" and exits with status 2.
 template <class... A>
 [[noreturn]] void fatal(const A&... a) {
+  fatal_begin();
   print("fatal: ", a..., "\n");
   fatal_exit();
 }

@@ -126,7 +126,6 @@ struct Sched {
   std::int32_t nmidle = 0;
   std::int32_t mcount = 0;        // Ms alive, m0 included
   std::atomic<std::int32_t> nmspinning{0};
-  std::int32_t nmsyscall = 0;     // unused slot kept for clarity of checkdead
   M* timed_m = nullptr;           // the idle M sleeping until the next timer
   // All Ps, Ms, Gs.
   P** allp = nullptr;
@@ -138,6 +137,8 @@ struct Sched {
   Lock gflock;
   G* gfree = nullptr;
   std::int32_t ngfree = 0;
+  std::uintptr_t stackcache = 0;
+  std::atomic<std::int32_t> nstackcache{0};
   std::atomic<std::uint64_t> goidgen{0};
   // Lifecycle.
   std::atomic<bool> running{false};
@@ -367,11 +368,65 @@ void allgadd(G* gp) {
   sched.allgs = gp;
 }
 
-// gfput: keep a finished G (and its stack) for reuse.
-void gfput(P* pp, G* gp) {
-  if (gp->stack.hi - gp->stack.lo != sched.stack_size && gp->stack.hi != 0) {
-    Stack s = gp->stack;
+// Stack cache: a finished G's stack goes here, not with the G, so that the
+// next G to *start* reuses it. (Kept with the G, a burst of spawns that
+// queues N goroutines would end up owning N stacks.) Free stacks are linked
+// through their top word; overflow goes to a global list, then to the OS.
+constexpr std::int32_t kStackCacheMax = 64;
+constexpr std::int32_t kGlobalStackCacheMax = 1024;
+
+std::uintptr_t& stack_link(std::uintptr_t hi) { return *reinterpret_cast<std::uintptr_t*>(hi - sizeof(std::uintptr_t)); }
+
+void stackcache_put(P* pp, Stack s) {
+  if (s.hi - s.lo != sched.stack_size) {
     stackfree(s);  // on g0: an odd size is not worth keeping
+    return;
+  }
+  if (pp->nstackcache >= kStackCacheMax) {
+    // Release half to the global list (or the OS).
+    LockGuard l(sched.gflock);
+    while (pp->nstackcache > kStackCacheMax / 2) {
+      std::uintptr_t hi = pp->stackcache;
+      pp->stackcache = stack_link(hi);
+      --pp->nstackcache;
+      if (sched.nstackcache < kGlobalStackCacheMax) {
+        stack_link(hi) = sched.stackcache;
+        sched.stackcache = hi;
+        ++sched.nstackcache;
+      } else {
+        stackfree(Stack{hi - sched.stack_size, hi});
+      }
+    }
+  }
+  stack_link(s.hi) = pp->stackcache;
+  pp->stackcache = s.hi;
+  ++pp->nstackcache;
+}
+
+Stack stackcache_get(P* pp) {
+  if (pp->stackcache == 0 && sched.nstackcache > 0) {
+    LockGuard l(sched.gflock);
+    while (pp->nstackcache < kStackCacheMax / 2 && sched.stackcache != 0) {
+      std::uintptr_t hi = sched.stackcache;
+      sched.stackcache = stack_link(hi);
+      --sched.nstackcache;
+      stack_link(hi) = pp->stackcache;
+      pp->stackcache = hi;
+      ++pp->nstackcache;
+    }
+  }
+  if (std::uintptr_t hi = pp->stackcache) {
+    pp->stackcache = stack_link(hi);
+    --pp->nstackcache;
+    return Stack{hi - sched.stack_size, hi};
+  }
+  return stackalloc(sched.stack_size);
+}
+
+// gfput: keep a finished G for reuse; its stack goes to the stack cache.
+void gfput(P* pp, G* gp) {
+  if (gp->stack.hi != 0) {
+    stackcache_put(pp, gp->stack);
     gp->stack = Stack{};
   }
   gp->schedlink = pp->gfree;
@@ -489,6 +544,7 @@ void checkdead() {
   for (std::int32_t i = 0; i < sched.gomaxprocs; ++i)
     if (!runqempty(sched.allp[i])) return;
   if (timers_pending()) return;  // the timed M will wake for it
+  fatal_begin();
   print("fatal: all goroutines are asleep - deadlock!\n");
   print_goroutines();
   fatal_exit();
@@ -560,6 +616,13 @@ void startm(P* pp, bool spinning) {
     }
   }
   M* nmp = mget();
+  if (nmp == nullptr && !sched.threads) {
+    // No thread may start: the one M finds the work itself.
+    pidleput(pp);
+    sched.lock.unlock();
+    if (spinning) sched.nmspinning.fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
   sched.lock.unlock();
   if (nmp == nullptr) {
     newm(pp, spinning);
@@ -647,7 +710,7 @@ void goentry(void* arg);
   pp->ran.fetch_add(1, std::memory_order_relaxed);
   if (gp->sched.sp == 0) {
     // First run: give it a stack (kept across reuse) and its first frame.
-    if (gp->stack.hi == 0) gp->stack = stackalloc(sched.stack_size);
+    if (gp->stack.hi == 0) gp->stack = stackcache_get(pp);
     gp->stack_lo = gp->stack.lo;
     gp->stack_hi = gp->stack.hi;
     gort_gostartcall(&gp->sched, &goentry, gp, gp->stack.hi);
@@ -1005,7 +1068,18 @@ void teardown() {
     mp = next;
   }
   sched.allm = nullptr;
-  for (std::int32_t i = 0; i < sched.gomaxprocs; ++i) delete sched.allp[i];
+  auto drain = [](std::uintptr_t hi) {
+    while (hi) {
+      std::uintptr_t next = stack_link(hi);
+      stackfree(Stack{hi - sched.stack_size, hi});
+      hi = next;
+    }
+  };
+  drain(sched.stackcache);
+  for (std::int32_t i = 0; i < sched.gomaxprocs; ++i) {
+    drain(sched.allp[i]->stackcache);
+    delete sched.allp[i];
+  }
   delete[] sched.allp;
   sched.allp = nullptr;
   timers_clear();
@@ -1047,11 +1121,11 @@ void gopark_unlock(Lock* l, const char* reason) {
       l, reason);
 }
 
-void goready(G* gp) {
+void goready(G* gp, bool next) {
   gp->status.store(Gstatus::runnable, std::memory_order_relaxed);
   M* mp = getg()->m;
   if (mp->p != nullptr) {
-    runqput(mp->p, gp, true);
+    runqput(mp->p, gp, next);
   } else {
     LockGuard l(sched.lock);
     globrunqput(gp);

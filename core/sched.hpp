@@ -28,9 +28,12 @@ struct P {
   std::atomic<std::uint32_t> runqtail{0};
   std::atomic<G*> runq[kRunqSize] = {};
   std::atomic<G*> runnext{nullptr};
-  // Free Gs (with their stacks) for reuse.
+  // Free Gs, and free default-size stacks (linked through their own top
+  // words), for reuse.
   G* gfree = nullptr;
   std::int32_t gfreecnt = 0;
+  std::uintptr_t stackcache = 0;
+  std::int32_t nstackcache = 0;
   // Observed by sysmon.
   std::uint32_t sysmon_schedtick = 0;
   std::int64_t sysmon_schedwhen = 0;
@@ -44,8 +47,9 @@ struct P {
 void gopark(bool (*unlockf)(G*, void*), void* lock, const char* reason);
 // gopark_unlock: park, releasing l once the G is safely parked.
 void gopark_unlock(Lock* l, const char* reason);
-// goready: make a parked G runnable (next on this P when there is one).
-void goready(G* gp);
+// goready: make a parked G runnable: next on this P (next=true, so that a
+// sender and its receiver run back to back), or at the tail of the queue.
+void goready(G* gp, bool next = true);
 // gosched: yield the processor; the G stays runnable.
 void gosched();
 // checkpreempt: a safe point. Yields if sysmon asked this G to.

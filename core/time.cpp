@@ -148,9 +148,9 @@ void sleep_ns(std::int64_t ns) {
   t.when = os::nanotime() + ns;
   t.arg = gp;
   t.f = [](void* arg) {
-    // Clear running before readying: the sleeper's frame holds the Timer.
-    auto* g = static_cast<G*>(arg);
-    goready(g);
+    // At the tail, not runnext: sleepers due in one pass wake in the
+    // order of their deadlines.
+    goready(static_cast<G*>(arg), false);
   };
   // Add the timer only once this G is parked, so that it cannot fire first.
   gopark(

@@ -78,12 +78,13 @@ template <class F>
 auto blocking(F&& f) -> std::invoke_result_t<F&> {
   using R = std::invoke_result_t<F&>;
   struct Call {
-    F* f;
-    std::conditional_t<std::is_void_v<R>, char, std::optional<std::conditional_t<std::is_void_v<R>, char, R>>> out;
+    F* f = nullptr;
+    std::conditional_t<std::is_void_v<R>, char, std::optional<std::conditional_t<std::is_void_v<R>, char, R>>> out{};
 #if defined(__cpp_exceptions)
-    std::exception_ptr error;
+    std::exception_ptr error{};
 #endif
-  } call{&f, {}};
+  } call;
+  call.f = &f;
   detail::entersyscall();
   detail::on_system_stack(
       [](void* p) {

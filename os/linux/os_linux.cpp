@@ -32,7 +32,12 @@ void release(void* p, std::size_t n) {
 }
 
 void protect_none(void* p, std::size_t n) {
-  if (mprotect(p, n, PROT_NONE) != 0) rt::fatal("mprotect failed, errno ", errno);
+  if (mprotect(p, n, PROT_NONE) != 0) {
+    if (errno == ENOMEM)
+      rt::fatal("mprotect of a guard page failed: too many memory mappings "
+                "(see /proc/sys/vm/max_map_count)");
+    rt::fatal("mprotect failed, errno ", errno);
+  }
 }
 
 void current_stack(std::uintptr_t* lo, std::uintptr_t* hi) {

@@ -1,0 +1,263 @@
+// Scheduler: spawning and joining, work spread over Ps, progress during a
+// blocking call, yield, results, threads=false, schedtrace, exceptions.
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "sched.hpp"
+#include "testutil.hpp"
+
+namespace gort::test {
+namespace {
+
+int current_p() { return rt::getg()->m->p->id; }
+
+int threads_in_process() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
+  return -1;
+}
+
+TEST(Run, ReturnsMainsResult) {
+  EXPECT_EQ(run([] { return 42; }), 42);
+  EXPECT_EQ(run([] {}), 0);
+  EXPECT_EQ(run([] { return 7; }, Config{1, false}), 7);
+}
+
+TEST(Run, RunsAgainAfterReturning) {
+  for (int i = 0; i < 20; ++i) {
+    int r = run([i] {
+      chan<int> c;
+      go([c, i] { c.send(i); });
+      return *c.recv();
+    });
+    EXPECT_EQ(r, i);
+  }
+}
+
+TEST(Go, HundredThousandGoroutinesSpawnedAndJoined) {
+  run([] {
+    const int n = 100000 / kScale;
+    WaitGroup wg;
+    std::atomic<long> sum{0};
+    for (int i = 0; i < n; ++i) {
+      wg.add(1);
+      go([&, i] {
+        sum += i;
+        wg.done();
+      });
+    }
+    wg.wait();
+    EXPECT_EQ(sum.load(), long(n) * (n - 1) / 2);
+  });
+}
+
+TEST(Go, BigFunctionObjectsAreMovedIntoTheGoroutine) {
+  run([] {
+    std::array<long, 64> big{};
+    for (int i = 0; i < 64; ++i) big[i] = i;
+    chan<long> c;
+    go([big, c] {
+      long s = 0;
+      for (long v : big) s += v;
+      c.send(s);
+    });
+    EXPECT_EQ(c.recv(), 2016);
+  });
+}
+
+TEST(Sched, WorkIsSpreadOverPs) {
+  run(
+      [] {
+        std::mutex mu;
+        std::set<int> ps;
+        WaitGroup wg;
+        for (int i = 0; i < 64; ++i) {
+          wg.add(1);
+          go([&] {
+            auto until = Clock::now() + std::chrono::milliseconds(2);
+            while (Clock::now() < until) {
+            }
+            {
+              std::lock_guard<std::mutex> l(mu);
+              ps.insert(current_p());
+            }
+            wg.done();
+          });
+        }
+        wg.wait();
+        EXPECT_EQ(ps.size(), 2u) << "goroutines ran on only one of two Ps";
+      },
+      Config{2});
+}
+
+TEST(Sched, ProgressWhileAnotherGoroutineBlocks) {
+  run(
+      [] {
+        std::atomic<bool> in_call{false}, done{false};
+        std::atomic<long> progress_during_call{0};
+        WaitGroup wg;
+        wg.add(2);
+        go([&] {
+          blocking([&] {
+            in_call = true;
+            usleep(200000);
+            in_call = false;
+          });
+          done = true;
+          wg.done();
+        });
+        go([&] {
+          while (!done) {
+            if (in_call) ++progress_during_call;
+            yield();
+          }
+          wg.done();
+        });
+        wg.wait();
+        EXPECT_GT(progress_during_call.load(), 100)
+            << "the other goroutine was stuck behind the blocking call on a 1-P runtime";
+      },
+      Config{1});
+}
+
+TEST(Sched, BlockingReturnsValuesAndRethrows) {
+  run([] {
+    EXPECT_EQ(blocking([] { return 6 * 7; }), 42);
+    std::string s = blocking([] { return std::string("foreign"); });
+    EXPECT_EQ(s, "foreign");
+#if defined(__cpp_exceptions)
+    EXPECT_THROW(blocking([]() -> int { throw std::runtime_error("x"); }), std::runtime_error);
+#endif
+  });
+}
+
+TEST(Sched, YieldLetsOthersRun) {
+  run(
+      [] {
+        std::atomic<int> turns{0};
+        std::string order;
+        WaitGroup wg;
+        wg.add(2);
+        for (char who : {'a', 'b'})
+          go([&, who] {
+            for (int i = 0; i < 3; ++i) {
+              order += who;
+              yield();
+            }
+            wg.done();
+          });
+        wg.wait();
+        // Whichever starts first (the newest spawn runs next, as in Go),
+        // each yield hands the P to the other.
+        EXPECT_TRUE(order == "ababab" || order == "bababa") << order;
+        (void)turns;
+      },
+      Config{1});
+}
+
+TEST(Sched, NoThreadsWhenThreadsIsFalse) {
+  int before = threads_in_process();
+  int during = -1;
+  long sum = 0;
+  run(
+      [&] {
+        chan<int> c(4);
+        WaitGroup wg;
+        for (int i = 0; i < 100; ++i) {
+          wg.add(1);
+          go([&, c, i] {
+            sleep_for(std::chrono::microseconds(100 * (i % 5)));
+            c.send(i);
+            wg.done();
+          });
+        }
+        for (int i = 0; i < 100; ++i) sum += *c.recv();
+        wg.wait();
+        during = threads_in_process();
+      },
+      Config{1, false});
+  EXPECT_EQ(sum, 4950);
+  EXPECT_EQ(during, before) << "a thread was started with Config::threads = false";
+}
+
+TEST(Sched, LongRunningGoroutineIsAskedToYield) {
+  run(
+      [] {
+        std::atomic<bool> other_ran{false};
+        go([&] { other_ran = true; });
+        // Spin without blocking; only the safe point in the loop lets the other
+        // goroutine run, once sysmon flags this one (after about 10 ms).
+        auto give_up = Clock::now() + std::chrono::seconds(20);
+        while (!other_ran && Clock::now() < give_up) rt::checkpreempt();
+        EXPECT_TRUE(other_ran.load());
+      },
+      Config{1});
+}
+
+TEST(SchedDeathTest, SchedtracePrintsPeriodically) {
+  EXPECT_EXIT(
+      {
+        setenv("GORTDEBUG", "schedtrace=5", 1);
+        run([] { sleep_for(std::chrono::milliseconds(60)); }, Config{2});
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0),
+      "SCHED [0-9]+ms: gomaxprocs=2 idleprocs=[0-9]+ threads=[0-9]+ spinningthreads=[0-9]+ "
+      "idlethreads=[0-9]+ runqueue=[0-9]+ \\[[0-9]+ [0-9]+\\]");
+}
+
+TEST(Mutex, ExcludesAndWorksWithLockGuard) {
+  run(
+      [] {
+        Mutex mu;
+        long counter = 0;
+        WaitGroup wg;
+        for (int g = 0; g < 8; ++g) {
+          wg.add(1);
+          go([&] {
+            for (int i = 0; i < 2000 / kScale; ++i) {
+              std::lock_guard<Mutex> l(mu);
+              long v = counter;
+              if (i % 50 == 0) yield();  // hold the lock across a switch
+              counter = v + 1;
+            }
+            wg.done();
+          });
+        }
+        wg.wait();
+        EXPECT_EQ(counter, 8 * (2000 / kScale));
+        EXPECT_TRUE(mu.try_lock());
+        EXPECT_FALSE(mu.try_lock());
+        mu.unlock();
+      },
+      Config{2});
+}
+
+TEST(Once, RunsExactlyOnce) {
+  run([] {
+    Once once;
+    std::atomic<int> calls{0};
+    WaitGroup wg;
+    for (int i = 0; i < 50; ++i) {
+      wg.add(1);
+      go([&] {
+        once.call([&] {
+          sleep_for(std::chrono::milliseconds(2));
+          ++calls;
+        });
+        wg.done();
+      });
+    }
+    wg.wait();
+    EXPECT_EQ(calls.load(), 1);
+  });
+}
+
+}  // namespace
+}  // namespace gort::test

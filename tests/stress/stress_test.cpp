@@ -1,0 +1,48 @@
+// Stress: a million goroutines (natively; fewer under emulation), each
+// passing a value through a channel, on every P.
+#include "../core/testutil.hpp"
+
+namespace gort::test {
+namespace {
+
+TEST(Stress, MillionGoroutines) {
+  run([] {
+    const long n = 1000000 / kScale;
+    constexpr long kBatch = 10000;
+    chan<long> results(1024);
+    long total = 0;
+    for (long base = 0; base < n; base += kBatch) {
+      WaitGroup wg;
+      for (long i = base; i < base + kBatch && i < n; ++i) {
+        wg.add(1);
+        go([i, results, &wg] {
+          results.send(i);
+          wg.done();
+        });
+      }
+      long got = 0;
+      for (long i = base; i < base + kBatch && i < n; ++i) got += *results.recv();
+      total += got;
+      wg.wait();
+    }
+    EXPECT_EQ(total, n * (n - 1) / 2);
+  });
+}
+
+TEST(Stress, ChannelChainOfGoroutines) {
+  run([] {
+    const int n = 10000 / kScale;
+    chan<int> first;
+    chan<int> in = first;
+    for (int i = 0; i < n; ++i) {
+      chan<int> out;
+      go([in, out] { out.send(*in.recv() + 1); });
+      in = out;
+    }
+    first.send(0);
+    EXPECT_EQ(in.recv(), n);
+  });
+}
+
+}  // namespace
+}  // namespace gort::test
