@@ -12,6 +12,7 @@
 // order, and otherwise enqueues one sudog per case and parks. The first
 // waker to flip the goroutine's select_done flag wins; the others skip its
 // sudogs, and the woken select removes the rest.
+#include <cstdint>
 #include <cstring>
 
 #include "gort/gort.hpp"
@@ -139,7 +140,8 @@ void nil_block(const char* reason) {
 }  // namespace
 
 hchan* chan_make(const Ops* ops, std::size_t cap) {
-  if (cap > (std::size_t(1) << 40) / (ops->size ? ops->size : 1)) fatal("chan: capacity out of range");
+  std::uint64_t bytes = std::uint64_t(cap) * ops->size;
+  if (bytes > SIZE_MAX / 2 || (ops->size && bytes / ops->size != cap)) fatal("chan: capacity out of range");
   auto* c = new hchan;
   c->ops = ops;
   c->dataqsiz = cap;
