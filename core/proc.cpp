@@ -1133,6 +1133,15 @@ void goready(G* gp, bool next) {
   wakep();
 }
 
+void goready_global(G* gp) {
+  gp->status.store(Gstatus::runnable, std::memory_order_relaxed);
+  {
+    LockGuard l(sched.lock);
+    globrunqput(gp);
+  }
+  wakep();
+}
+
 void gosched() {
   if (!in_goroutine()) fatal("yield outside a goroutine of gort::run");
   mcall(&gosched_m);

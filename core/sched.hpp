@@ -50,6 +50,8 @@ void gopark_unlock(Lock* l, const char* reason);
 // goready: make a parked G runnable: next on this P (next=true, so that a
 // sender and its receiver run back to back), or at the tail of the queue.
 void goready(G* gp, bool next = true);
+// goready_global: make gp runnable at the tail of the global queue.
+void goready_global(G* gp);
 // gosched: yield the processor; the G stays runnable.
 void gosched();
 // checkpreempt: a safe point. Yields if sysmon asked this G to.
@@ -63,13 +65,13 @@ bool in_goroutine();
 std::uint32_t fastrand();
 
 // Timers (time.cpp). A timer calls f(arg) on some M's g0 once `when`
-// (nanotime) has passed; f must not block.
+// (nanotime) has passed, with the timer heap locked: f must not block, nor
+// add or delete timers.
 struct timer {
   std::int64_t when = 0;
   void (*f)(void* arg) = nullptr;
   void* arg = nullptr;
-  std::int32_t idx = -1;                     // position in the heap, -1 if absent
-  std::atomic<std::uint32_t> running{0};     // f is executing
+  std::int32_t idx = -1;  // position in the heap, -1 if absent
 };
 void addtimer(timer* t);
 bool deltimer(timer* t);  // true if it removed t before it fired

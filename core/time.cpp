@@ -2,10 +2,13 @@
 //
 // One 4-ary min-heap of timer*, keyed by when, under its own lock. Any M
 // runs due timers: every pass through findrunnable, and the idle M that
-// sleeps with a timeout for the earliest one (proc.cpp). A timer's function
-// runs with the lock released; `running` lets deltimer wait for a function
-// already in flight, so a Timer is never freed under its own callback.
+// sleeps with a timeout for the earliest one (proc.cpp). Timer functions run
+// with the heap lock held, one at a time in deadline order, so that two Ms
+// running timers cannot ready goroutines out of order, and deltimer simply
+// waits on the lock for a function in flight (a timer is never freed under
+// its own function). Lock order: heap, then a channel's lock, then sched.
 #include <climits>
+#include <cstdint>
 
 #include "gort/gort.hpp"
 #include "os.hpp"
@@ -92,17 +95,10 @@ void addtimer(timer* t) {
 }
 
 bool deltimer(timer* t) {
-  for (;;) {
-    {
-      LockGuard l(heap.lock);
-      if (t->idx >= 0) {
-        remove_at(t->idx);
-        return true;
-      }
-      if (!t->running.load(std::memory_order_acquire)) return false;
-    }
-    os::osyield();  // its function is running on another M: wait it out
-  }
+  LockGuard l(heap.lock);
+  if (t->idx < 0) return false;
+  remove_at(t->idx);
+  return true;
 }
 
 std::int64_t next_timer() { return heap.next.load(std::memory_order_acquire); }
@@ -111,16 +107,12 @@ bool timers_pending() { return next_timer() != INT64_MAX; }
 
 void runtimers(std::int64_t now) {
   if (next_timer() > now) return;
-  heap.lock.lock();
+  LockGuard l(heap.lock);
   while (heap.n > 0 && heap.t[0]->when <= now) {
     timer* t = heap.t[0];
     remove_at(0);
-    t->running.store(1, std::memory_order_relaxed);
-    heap.lock.unlock();
-    t->f(t->arg);  // may re-add t, or free it if it owns itself
-    heap.lock.lock();
+    t->f(t->arg);  // must not block or touch the heap; may free t
   }
-  heap.lock.unlock();
 }
 
 void timers_clear() {
@@ -148,9 +140,9 @@ void sleep_ns(std::int64_t ns) {
   t.when = os::nanotime() + ns;
   t.arg = gp;
   t.f = [](void* arg) {
-    // At the tail, not runnext: sleepers due in one pass wake in the
-    // order of their deadlines.
-    goready(static_cast<G*>(arg), false);
+    // Through the global queue, not runnext: sleepers wake in the order of
+    // their deadlines, whichever M runs their timers.
+    goready_global(static_cast<G*>(arg));
   };
   // Add the timer only once this G is parked, so that it cannot fire first.
   gopark(
@@ -159,8 +151,6 @@ void sleep_ns(std::int64_t ns) {
         return true;
       },
       &t, "sleep");
-  // runtimers set running before calling f; it is ours now.
-  t.running.store(0, std::memory_order_relaxed);
 }
 
 struct chantimer {
@@ -177,9 +167,7 @@ void chantimer_fire(void* arg) {
   if (ct->owned) {
     chan_release(ct->c);
     delete ct;
-    return;
   }
-  ct->t.running.store(0, std::memory_order_release);
 }
 }  // namespace
 

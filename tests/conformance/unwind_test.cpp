@@ -12,6 +12,7 @@
 namespace gort::test {
 namespace {
 
+#if defined(__cpp_exceptions)
 __attribute__((noinline)) int thrower(int n) {
   if (n == 0) throw std::runtime_error("deep inside");
   asm volatile("" ::: "memory");
@@ -53,6 +54,8 @@ TEST(Exceptions, CrossMorestackSegments) {
   EXPECT_EQ(live_inside, 2);
   EXPECT_EQ(rt::segments_live(), 0) << "unwinding leaked a segment";
 }
+
+#endif  // __cpp_exceptions
 
 struct Trace {
   std::vector<std::uintptr_t> pcs;
