@@ -25,6 +25,21 @@ void release(void* p, std::size_t n);
 // cannot allocate.
 void protect_none(void* p, std::size_t n);
 
+// protect_rw: make [p, p+n) readable and writable again. System stack;
+// cannot allocate.
+void protect_rw(void* p, std::size_t n);
+
+// release_pages: tell the OS that [p, p+n) (page-aligned, inside a
+// reservation) holds nothing worth keeping: it stops counting as resident
+// and reads back as zeros, and touching it commits it again. Called by the
+// scavenger on the system stack without runtime locks held; cannot
+// allocate.
+void release_pages(void* p, std::size_t n);
+
+// resident_bytes: the process's resident set size (for mem_stats and
+// tests). Any stack; cannot allocate.
+std::size_t resident_bytes();
+
 // current_stack: bounds of the calling thread's own stack (the one the OS or
 // pthreads gave it), for its g0. Called once per thread on that thread, before
 // the runtime uses it; may allocate (it runs before the thread is adopted).

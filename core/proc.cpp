@@ -48,6 +48,7 @@
 // timers per P (simpler here to keep one heap and one timed sleeper).
 #include "sched.hpp"
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -137,8 +138,8 @@ struct Sched {
   Lock gflock;
   G* gfree = nullptr;
   std::int32_t ngfree = 0;
-  std::uintptr_t stackcache = 0;
-  std::atomic<std::int32_t> nstackcache{0};
+  std::atomic<std::int64_t> ngoroutines{0};
+  std::int64_t scavenge_delay = 0;
   std::atomic<std::uint64_t> goidgen{0};
   // Lifecycle.
   std::atomic<bool> running{false};
@@ -157,6 +158,8 @@ struct Sched {
 };
 
 Sched sched;
+FixAlloc<G> gallocator;  // every G and M of gort::run; reused, never returned
+FixAlloc<M> mallocator;
 
 bool runqempty(P* pp) {
   // runnext and the queue are read separately: retry if the tail moved.
@@ -368,65 +371,12 @@ void allgadd(G* gp) {
   sched.allgs = gp;
 }
 
-// Stack cache: a finished G's stack goes here, not with the G, so that the
-// next G to *start* reuses it. (Kept with the G, a burst of spawns that
-// queues N goroutines would end up owning N stacks.) Free stacks are linked
-// through their top word; overflow goes to a global list, then to the OS.
-constexpr std::int32_t kStackCacheMax = 64;
-constexpr std::int32_t kGlobalStackCacheMax = 1024;
-
-std::uintptr_t& stack_link(std::uintptr_t hi) { return *reinterpret_cast<std::uintptr_t*>(hi - sizeof(std::uintptr_t)); }
-
-void stackcache_put(P* pp, Stack s) {
-  if (s.hi - s.lo != sched.stack_size) {
-    stackfree(s);  // on g0: an odd size is not worth keeping
-    return;
-  }
-  if (pp->nstackcache >= kStackCacheMax) {
-    // Release half to the global list (or the OS).
-    LockGuard l(sched.gflock);
-    while (pp->nstackcache > kStackCacheMax / 2) {
-      std::uintptr_t hi = pp->stackcache;
-      pp->stackcache = stack_link(hi);
-      --pp->nstackcache;
-      if (sched.nstackcache < kGlobalStackCacheMax) {
-        stack_link(hi) = sched.stackcache;
-        sched.stackcache = hi;
-        ++sched.nstackcache;
-      } else {
-        stackfree(Stack{hi - sched.stack_size, hi});
-      }
-    }
-  }
-  stack_link(s.hi) = pp->stackcache;
-  pp->stackcache = s.hi;
-  ++pp->nstackcache;
-}
-
-Stack stackcache_get(P* pp) {
-  if (pp->stackcache == 0 && sched.nstackcache > 0) {
-    LockGuard l(sched.gflock);
-    while (pp->nstackcache < kStackCacheMax / 2 && sched.stackcache != 0) {
-      std::uintptr_t hi = sched.stackcache;
-      sched.stackcache = stack_link(hi);
-      --sched.nstackcache;
-      stack_link(hi) = pp->stackcache;
-      pp->stackcache = hi;
-      ++pp->nstackcache;
-    }
-  }
-  if (std::uintptr_t hi = pp->stackcache) {
-    pp->stackcache = stack_link(hi);
-    --pp->nstackcache;
-    return Stack{hi - sched.stack_size, hi};
-  }
-  return stackalloc(sched.stack_size);
-}
-
-// gfput: keep a finished G for reuse; its stack goes to the stack cache.
+// gfput: keep a finished G for reuse. Its stack goes back to the P's stack
+// cache, not with the G, so that the next G to *start* reuses it: kept with
+// the G, a burst of spawns that queues N goroutines would own N stacks.
 void gfput(P* pp, G* gp) {
   if (gp->stack.hi != 0) {
-    stackcache_put(pp, gp->stack);
+    stackfree(gp->stack);
     gp->stack = Stack{};
   }
   gp->schedlink = pp->gfree;
@@ -480,6 +430,7 @@ const char* status_name(Gstatus s) {
 // Ms.
 
 void schedule();
+void scavenge(std::int64_t now);
 [[noreturn]] void mexit();
 void sysmon(void*);
 
@@ -499,8 +450,8 @@ void mstart(void* arg) {
 }
 
 M* allocm() {
-  auto* mp = new M;
-  auto* g0 = new G;
+  M* mp = mallocator.alloc();
+  G* g0 = gallocator.alloc();
   mp->id = next_mid.fetch_add(1, std::memory_order_relaxed);
   mp->g0 = g0;
   mp->fastrand = 0x9e3779b97f4a7c15ull ^ static_cast<std::uint64_t>(mp->id + 1) * 0xbf58476d1ce4e5b9ull;
@@ -576,6 +527,7 @@ void stopm() {
       if (wait < 0) wait = 0;
     }
   }
+  if (!sched.threads) scavenge(os::nanotime());  // no sysmon to do it
   bool woken = mp->park.tsleep(wait);
   if (!woken) {
     // Timed out: take ourselves off the idle list unless a waker got there
@@ -710,7 +662,7 @@ void goentry(void* arg);
   pp->ran.fetch_add(1, std::memory_order_relaxed);
   if (gp->sched.sp == 0) {
     // First run: give it a stack (kept across reuse) and its first frame.
-    if (gp->stack.hi == 0) gp->stack = stackcache_get(pp);
+    if (gp->stack.hi == 0) gp->stack = stackalloc(sched.stack_size);
     gp->stack_lo = gp->stack.lo;
     gp->stack_hi = gp->stack.hi;
     gort_gostartcall(&gp->sched, &goentry, gp, gp->stack.hi);
@@ -874,6 +826,7 @@ void goexit0(G* gp) {
   gp->status.store(Gstatus::dead, std::memory_order_relaxed);
   mp->curg = nullptr;
   if (mp->p == nullptr) gogo(mp->g0);  // not a scheduler G: back to g0's base
+  sched.ngoroutines.fetch_sub(1, std::memory_order_relaxed);
   if (gp->is_main) maindone();
   gp->sched = Gobuf{};
   gp->m = nullptr;
@@ -956,8 +909,23 @@ bool retake(std::int64_t now) {
   return acted;
 }
 
+// scavenge: on g0. Idle Ps' stack caches go back to the pools (an idle P
+// has no owner, and sched.lock keeps it idle meanwhile), then the heap
+// returns what has stayed free for scavenge_delay to the OS. Invariant 3:
+// the heap lock is taken here, on g0, never by a goroutine.
+void scavenge(std::int64_t now) {
+  {
+    LockGuard l(sched.lock);
+    for (P* pp = sched.pidle; pp; pp = pp->link) stackcache_flush(pp->stackcache);
+  }
+  mheap_scavenge(now, sched.scavenge_delay);
+}
+
 void sysmon(void*) {
+  // sysmon has no P but a g0 of its own: scavenging runs on it.
+  adopt_thread();
   std::int64_t delay = 20'000;  // 20 us, doubling to 10 ms while idle
+  std::int64_t last_scavenge = os::nanotime();
   int idle = 0;
   std::int64_t last_trace = os::nanotime();
   while (!sched.exiting.load(std::memory_order_acquire)) {
@@ -967,6 +935,10 @@ void sysmon(void*) {
     if (next_timer() <= now && sched.npidle.load() > 0) {
       wake_timed_m();
       wakep();
+    }
+    if (now - last_scavenge >= sched.scavenge_delay / 4) {
+      scavenge(now);
+      last_scavenge = now;
     }
     if (sched.schedtrace_ms > 0 && now - last_trace >= sched.schedtrace_ms * 1000000) {
       schedtrace(now);
@@ -981,6 +953,10 @@ void sysmon(void*) {
     if (sched.schedtrace_ms > 0 && delay > sched.schedtrace_ms * 1000000)
       delay = sched.schedtrace_ms * 1000000;
   }
+  G* g0 = getg();
+  setg(nullptr);
+  delete g0->m;
+  delete g0;
   sched.sysmon_done.wakeup();
 }
 
@@ -1055,29 +1031,21 @@ void teardown() {
       if (gp->sched.sp == 0) gp->fn_destroy(gp->fn_obj);
       if (gp->fn_heap) ::operator delete(gp->fn_obj, std::align_val_t(kFnHeapAlign));
     }
-    delete gp;
+    gallocator.free(gp);
     gp = next;
   }
   sched.allgs = nullptr;
   for (M* mp = sched.allm; mp;) {
     M* next = mp->alllink;
     if (!mp->is_m0) {
-      delete mp->g0;
-      delete mp;
+      gallocator.free(mp->g0);
+      mallocator.free(mp);
     }
     mp = next;
   }
   sched.allm = nullptr;
-  auto drain = [](std::uintptr_t hi) {
-    while (hi) {
-      std::uintptr_t next = stack_link(hi);
-      stackfree(Stack{hi - sched.stack_size, hi});
-      hi = next;
-    }
-  };
-  drain(sched.stackcache);
   for (std::int32_t i = 0; i < sched.gomaxprocs; ++i) {
-    drain(sched.allp[i]->stackcache);
+    stackcache_flush(sched.allp[i]->stackcache);
     delete sched.allp[i];
   }
   delete[] sched.allp;
@@ -1174,7 +1142,8 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
   if (!cfg.threads && procs != 1) fatal("gort::run: Config::threads = false needs procs = 1");
   if (procs > 1024) procs = 1024;
   sched.threads = cfg.threads;
-  sched.stack_size = cfg.stack_size ? cfg.stack_size : kDefaultStack;
+  sched.stack_size = stack_round(cfg.stack_size ? cfg.stack_size : kDefaultStack);
+  sched.scavenge_delay = std::chrono::nanoseconds(cfg.scavenge_delay).count();
   sched.schedtrace_ms = cfg.threads ? parse_schedtrace(os::getenv("GORTDEBUG")) : 0;
   sched.exiting.store(false);
   sched.start_time = os::nanotime();
@@ -1189,8 +1158,8 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
   // The calling thread becomes m0; its previous runtime identity (if it had
   // been adopted) comes back when run returns.
   G* saved_g = getg();
-  M* m0 = new M;
-  G* g0 = new G;
+  M* m0 = mallocator.alloc();
+  G* g0 = gallocator.alloc();
   m0->id = next_mid.fetch_add(1, std::memory_order_relaxed);
   m0->g0 = g0;
   m0->is_m0 = true;
@@ -1204,7 +1173,7 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
   sched.allm = m0;
   setg(g0);
 
-  G* mg = new G;
+  G* mg = gallocator.alloc();
   mg->goid = sched.goidgen.fetch_add(1) + 1;
   mg->is_main = true;
   mg->fn_run = fn;
@@ -1212,6 +1181,7 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
   mg->fn_obj = arg;
   mg->status = Gstatus::runnable;
   allgadd(mg);
+  sched.ngoroutines.store(1, std::memory_order_relaxed);
   sched.main_g = mg;
 
   if (cfg.threads) {
@@ -1232,8 +1202,8 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
     schedule();
   }
   // Back from mexit on m0: everything else has stopped and been freed.
-  delete g0;
-  delete m0;
+  gallocator.free(g0);
+  mallocator.free(m0);
   sched.~Sched();
   new (&sched) Sched();
   setg(saved_g);
@@ -1246,9 +1216,10 @@ void newproc(void (*run)(void*), const Ops* ops, void* fobj) {
   P* pp = cur->m->p;
   G* gp = gfget(pp);
   if (gp == nullptr) {
-    gp = new G;
+    gp = gallocator.alloc();
     allgadd(gp);
   }
+  sched.ngoroutines.fetch_add(1, std::memory_order_relaxed);
   gp->goid = sched.goidgen.fetch_add(1, std::memory_order_relaxed) + 1;
   gp->fn_run = run;
   gp->fn_destroy = ops->destroy;
@@ -1323,6 +1294,28 @@ void on_system_stack(void (*fn)(void*), void* arg) {
 }
 
 std::int64_t nanotime() { return os::nanotime(); }
+
+}  // namespace gort::detail
+
+namespace gort {
+
+MemStats mem_stats() {
+  using namespace gort::rt;
+  HeapStats h = heap_stats();
+  StackStats st = stack_stats();
+  MemStats m;
+  m.heap_reserved = h.reserved;
+  m.heap_inuse = h.inuse;
+  m.heap_released = h.released;
+  m.stack_inuse = static_cast<std::size_t>(st.inuse_bytes);
+  m.goroutines = static_cast<std::size_t>(sched.ngoroutines.load(std::memory_order_relaxed));
+  m.resident = os::resident_bytes();
+  return m;
+}
+
+}  // namespace gort
+
+namespace gort::detail {
 
 }  // namespace gort::detail
 

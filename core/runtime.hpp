@@ -146,8 +146,10 @@ void systemstack(F&& f) {
   setg(gp);
 }
 
-Stack stackalloc(std::size_t n);  // GORT_SYSTEMSTACK
-void stackfree(Stack s);          // GORT_SYSTEMSTACK
+// stackalloc: a stack of at least n bytes with a guard page below it;
+// stackfree: give it back. Both GORT_SYSTEMSTACK (malloc.hpp has the rest).
+Stack stackalloc(std::size_t n);
+void stackfree(Stack s);
 
 // Segments handed out by morestack and not yet freed, and in all.
 std::int64_t segments_live();

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "lock.hpp"
+#include "malloc.hpp"
 #include "runtime.hpp"
 
 namespace gort::rt {
@@ -28,12 +29,10 @@ struct P {
   std::atomic<std::uint32_t> runqtail{0};
   std::atomic<G*> runq[kRunqSize] = {};
   std::atomic<G*> runnext{nullptr};
-  // Free Gs, and free default-size stacks (linked through their own top
-  // words), for reuse.
+  // Free Gs for reuse, and free stacks per size class (malloc.hpp).
   G* gfree = nullptr;
   std::int32_t gfreecnt = 0;
-  std::uintptr_t stackcache = 0;
-  std::int32_t nstackcache = 0;
+  StackCache stackcache[kNumStackClasses];
   // Observed by sysmon.
   std::uint32_t sysmon_schedtick = 0;
   std::int64_t sysmon_schedwhen = 0;

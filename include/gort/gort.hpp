@@ -32,8 +32,24 @@ struct Config {
   // thread at all (then procs must be 1, and blocking() blocks everything).
   bool threads = true;
   // stack_size: bytes of stack per goroutine; 0 for the default (64 KiB).
+  // Rounded up to a size class (powers of two from 4 KiB to 256 KiB, with 4
+  // KiB pages) or, above that, to whole pages. A guard page sits below
+  // every stack: overflowing it faults instead of corrupting memory.
   std::size_t stack_size = 0;
+  // scavenge_delay: memory that stays free this long goes back to the OS.
+  std::chrono::milliseconds scavenge_delay{1000};
 };
+
+// MemStats: a snapshot of the runtime's memory (gort::mem_stats()).
+struct MemStats {
+  std::size_t heap_reserved = 0;  // address space reserved for the page heap
+  std::size_t heap_inuse = 0;     // bytes of it handed out (stacks included)
+  std::size_t heap_released = 0;  // bytes of it free and given back to the OS
+  std::size_t stack_inuse = 0;    // bytes of goroutine stacks handed out
+  std::size_t goroutines = 0;     // goroutines alive in the current run
+  std::size_t resident = 0;       // the process's resident set (RSS)
+};
+MemStats mem_stats();
 
 // run: start the runtime on the calling thread, run main() as the main
 // goroutine, and return main's result (0 for void) when it returns. Other

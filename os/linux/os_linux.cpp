@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <cstdlib>
 
@@ -38,6 +40,33 @@ void protect_none(void* p, std::size_t n) {
                 "(see /proc/sys/vm/max_map_count)");
     rt::fatal("mprotect failed, errno ", errno);
   }
+}
+
+void protect_rw(void* p, std::size_t n) {
+  if (mprotect(p, n, PROT_READ | PROT_WRITE) != 0) rt::fatal("mprotect failed, errno ", errno);
+}
+
+void release_pages(void* p, std::size_t n) {
+  // MADV_DONTNEED drops the pages at once (RSS falls now); MADV_FREE would
+  // leave them counted until the kernel needs memory.
+  if (madvise(p, n, MADV_DONTNEED) != 0) rt::fatal("madvise failed, errno ", errno);
+}
+
+std::size_t resident_bytes() {
+  // /proc/self/statm: size resident shared text lib data dt, in pages.
+  int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[128];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  const char* q = buf;
+  while (*q && *q != ' ') ++q;
+  std::size_t pages = 0;
+  while (*q == ' ') ++q;
+  while (*q >= '0' && *q <= '9') pages = pages * 10 + static_cast<std::size_t>(*q++ - '0');
+  return pages * page_size();
 }
 
 void current_stack(std::uintptr_t* lo, std::uintptr_t* hi) {

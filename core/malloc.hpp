@@ -1,0 +1,171 @@
+// malloc.hpp: the runtime's own memory: page heap, fixed-size allocators,
+// goroutine stacks.
+//
+// Layers, bottom up:
+//
+//   os::reserve        address space in arenas (1 GiB on 64-bit CPUs, 64 MiB
+//                      on 32-bit ones), committed lazily by the OS.
+//   mheap              spans of pages carved from arenas; free spans coalesce
+//                      with their neighbours; one lock. The scavenger returns
+//                      pages that stayed free longer than a delay to the OS
+//                      (os::release_pages), dropping the lock around the call.
+//   stack pools        per size class (powers of two, 4 KiB to 256 KiB with 4
+//                      KiB pages), spans carved into slots of [guard page |
+//                      stack]; the guard pages are protected once, when the
+//                      span is carved. A span whose slots are all free goes
+//                      back to the heap (made writable again in one call).
+//   per-P caches       a few stacks per class on each P; they refill from and
+//                      release to the pools half a cache at a time, so a P
+//                      alternating between spawning and exiting does not
+//                      thrash the pools. Larger stacks come straight from the
+//                      heap, with their own guard page.
+//   FixAlloc<T>        fixed-size runtime objects (G, M) from chunks that are
+//                      never returned, with a free list.
+//
+// The rule (DESIGN.md invariant 1): every entry point that touches heap or
+// pool state is GORT_SYSTEMSTACK and checks it on entry, so no goroutine
+// stack (which could be switched away from mid-operation, or be the very
+// stack being freed) ever holds these locks. Invariant 3: the scavenger takes
+// the heap lock only on g0 (sysmon's, or the idle M's).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "lock.hpp"
+#include "runtime.hpp"
+
+namespace gort::rt {
+
+// ---------------------------------------------------------------------------
+// Page heap.
+
+enum class SpanState : std::uint8_t { free, inuse, stack, scavenging };
+
+struct Span {
+  std::uintptr_t base = 0;
+  std::size_t npages = 0;
+  Span* next = nullptr;  // free list, or the stack pool's list for its class
+  Span* prev = nullptr;
+  SpanState state = SpanState::free;
+  // Free spans.
+  std::int64_t free_since = 0;   // nanotime when it became free
+  std::size_t released = 0;      // pages of it given back to the OS
+  // Stack spans.
+  std::int32_t cls = -1;
+  std::uint32_t nslots = 0;
+  std::uint32_t nfree = 0;
+  std::uintptr_t freelist = 0;   // free slots' stack tops, linked through their top word
+};
+
+std::size_t heap_page();  // the heap's page: the OS page
+// mheap_alloc: a span of npages pages, readable and writable.
+Span* mheap_alloc(std::size_t npages);  // GORT_SYSTEMSTACK
+void mheap_free(Span* s);               // GORT_SYSTEMSTACK
+// mheap_scavenge: give back to the OS every free page that has stayed free
+// for at least delay_ns. Returns the bytes released.
+std::size_t mheap_scavenge(std::int64_t now, std::int64_t delay_ns);  // GORT_SYSTEMSTACK
+// spanof: the span holding addr, or nullptr. Lock-free; valid for addresses
+// of live allocations.
+Span* spanof(std::uintptr_t addr);
+
+struct HeapStats {
+  std::size_t reserved = 0;  // address space taken from the OS
+  std::size_t inuse = 0;     // in spans handed out
+  std::size_t released = 0;  // free and given back to the OS
+};
+HeapStats heap_stats();
+
+// ---------------------------------------------------------------------------
+// Fixed-size allocation for runtime objects. alloc() may run on any stack:
+// its chunks come from the OS directly, not from the heap.
+
+void* persistent_alloc(std::size_t n);  // never freed; n <= 64 KiB
+
+template <class T>
+class FixAlloc {
+ public:
+  __attribute__((noinline)) T* alloc() {
+    void* p = nullptr;
+    {
+      LockGuard l(lock_);
+      if (free_) {
+        p = free_;
+        free_ = free_->next;
+      } else {
+        if (left_ < sizeof(T)) {
+          chunk_ = static_cast<unsigned char*>(persistent_alloc(kChunk));
+          left_ = kChunk;
+        }
+        p = chunk_;
+        chunk_ += Size;
+        left_ -= Size;
+      }
+      ++inuse_;
+    }
+    return ::new (p) T();
+  }
+  void free(T* t) {
+    t->~T();
+    auto* n = reinterpret_cast<Node*>(t);
+    LockGuard l(lock_);
+    n->next = free_;
+    free_ = n;
+    --inuse_;
+  }
+  std::int64_t inuse() const { return inuse_; }
+
+ private:
+  struct Node {
+    Node* next;
+  };
+  static constexpr std::size_t Size = (sizeof(T) + alignof(T) - 1) / alignof(T) * alignof(T);
+  static constexpr std::size_t kChunk = 16 * 1024;
+  static_assert(alignof(T) <= 64 && Size <= kChunk, "FixAlloc: object too big or too aligned");
+  Lock lock_;
+  Node* free_ = nullptr;
+  unsigned char* chunk_ = nullptr;
+  std::size_t left_ = 0;
+  std::int64_t inuse_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Stacks.
+
+inline constexpr int kNumStackClasses = 7;     // 4 KiB << 0..6 (with 4 KiB pages)
+inline constexpr std::int32_t kStackCacheMax = 16;  // per class per P; refill/release half
+
+struct StackCache {
+  std::uintptr_t list = 0;  // stack tops, linked through their top word
+  std::int32_t n = 0;
+};
+
+// stack_class: the class for a stack of n bytes, or -1 for a large stack.
+int stack_class(std::size_t n);
+// stack_class_size: the usable bytes of class c.
+std::size_t stack_class_size(int c);
+// stack_round: the usable bytes a request of n bytes gets.
+std::size_t stack_round(std::size_t n);
+
+// stackalloc/stackfree (declared in runtime.hpp) use the current M's P's
+// cache when it has one, the pools otherwise.
+void stackcache_refill(StackCache* c, int cls);   // GORT_SYSTEMSTACK
+void stackcache_release(StackCache* c, int cls);  // GORT_SYSTEMSTACK
+// stackcache_flush: every stack in the caches goes back to the pools (a P
+// going idle, or being destroyed).
+void stackcache_flush(StackCache* caches);  // GORT_SYSTEMSTACK
+
+struct StackStats {
+  std::int64_t inuse_bytes = 0;   // handed out, not freed
+  std::int64_t inuse_count = 0;
+  std::int64_t spans = 0;         // stack spans carved from the heap
+};
+StackStats stack_stats();
+
+// stack_check_integrity: walk every pool and the given caches; check that
+// each free slot lies in a stack span of its class, on no list twice, and
+// that every span's free count matches its list. Returns nullptr when all is
+// well, else what is wrong. Test support; allocates.
+const char* stack_check_integrity(StackCache* const* caches, int ncaches);  // GORT_SYSTEMSTACK
+
+}  // namespace gort::rt
