@@ -1115,6 +1115,16 @@ void gosched() {
   mcall(&gosched_m);
 }
 
+const char* check_allocator_integrity() {
+  // sched.lock keeps idle Ps idle (and their caches still); running Ps'
+  // caches are read too, so call this when only the caller's P is busy.
+  LockGuard l(sched.lock);
+  StackCache* caches[1024];
+  int n = 0;
+  for (std::int32_t i = 0; i < sched.gomaxprocs && n < 1024; ++i) caches[n++] = sched.allp[i]->stackcache;
+  return stack_check_integrity(caches, n);
+}
+
 // Hooks for time.cpp: a nearer timer was added.
 void timers_changed() {
   if (!sched.running.load(std::memory_order_acquire)) return;

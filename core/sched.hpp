@@ -60,6 +60,9 @@ inline void checkpreempt() {
 }
 // in_runtime: the calling code runs as a goroutine of gort::run.
 bool in_goroutine();
+// check_allocator_integrity: stack_check_integrity over the pools and every
+// P's cache. On the system stack, while no other P is running goroutines.
+const char* check_allocator_integrity();
 // fastrand: per-M pseudo-random numbers.
 std::uint32_t fastrand();
 
