@@ -1,0 +1,121 @@
+// Go peers of bench/sched_bench.cpp: the same four scheduler benchmarks with
+// goroutines, sync.WaitGroup, unbuffered channels and runtime.Gosched. Each
+// sets GOMAXPROCS itself (2 for spawn and fib27, 1 for pingpong and yield)
+// and restores it afterwards, so one `go test -bench .` runs them all:
+//
+//	GO111MODULE=on GOFLAGS= GOPROXY=off go test -bench . -benchtime 1s -count 3
+//
+// (standard library only; tools/bench_sched.sh builds and runs this and
+// puts its ns/op beside gort's and Boost.Fiber's). Each iteration is one
+// operation, as in sched_bench.cpp: a spawn (the spawner waits every
+// spawnBatch goroutines), a ping-pong round trip, a Gosched, a fib(27).
+package schedbench
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+const (
+	spawnBatch = 1000
+	fibN       = 27
+	fibResult  = 196418
+)
+
+// procs sets GOMAXPROCS to n for the benchmark and restores it after.
+func procs(b *testing.B, n int) {
+	old := runtime.GOMAXPROCS(n)
+	b.Cleanup(func() { runtime.GOMAXPROCS(old) })
+}
+
+func spawnN(n int) int64 {
+	var ran int64
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			atomic.AddInt64(&ran, 1)
+			wg.Done()
+		}()
+		if (i+1)%spawnBatch == 0 {
+			wg.Wait()
+		}
+	}
+	wg.Wait()
+	return atomic.LoadInt64(&ran)
+}
+
+func BenchmarkSpawn(b *testing.B) {
+	procs(b, 2)
+	spawnN(4 * spawnBatch) // warm-up
+	b.ResetTimer()
+	if spawnN(b.N) != int64(b.N) {
+		b.Fatal("not every goroutine ran")
+	}
+}
+
+func BenchmarkPingPong(b *testing.B) {
+	procs(b, 1)
+	ping, pong := make(chan int), make(chan int)
+	go func() {
+		for v := range ping {
+			pong <- v
+		}
+	}()
+	for i := 0; i < 1000; i++ {
+		ping <- i
+		<-pong
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ping <- i
+		if <-pong != i {
+			b.Fatal("wrong value echoed")
+		}
+	}
+	b.StopTimer()
+	close(ping)
+}
+
+func BenchmarkYield(b *testing.B) {
+	procs(b, 1)
+	for i := 0; i < 1000; i++ {
+		runtime.Gosched()
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		runtime.Gosched()
+	}
+}
+
+func fib(n int) int {
+	if n < 2 {
+		return n
+	}
+	var a, b int
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		a = fib(n - 1)
+		wg.Done()
+	}()
+	go func() {
+		b = fib(n - 2)
+		wg.Done()
+	}()
+	wg.Wait()
+	return a + b
+}
+
+func BenchmarkFib27(b *testing.B) {
+	procs(b, 2)
+	fib(18) // warm-up
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if fib(fibN) != fibResult {
+			b.Fatal("wrong fib(27)")
+		}
+	}
+}
