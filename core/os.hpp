@@ -75,10 +75,14 @@ void futexwakeup(std::uint32_t* addr, std::uint32_t cnt);
 void osyield();
 
 // newosproc: start a new OS thread running fn(arg) on a fresh system stack of
-// stack_size bytes, with all signals blocked while it starts. Called on the
-// system stack with no runtime locks held; may allocate (the thread library
-// does). The thread ends when fn returns.
-void newosproc(void (*fn)(void*), void* arg, std::size_t stack_size);
+// stack_size bytes, with all signals blocked while it starts, and return a
+// handle for joinosproc. Called on the system stack; may allocate (the thread
+// library does). The thread ends when fn returns.
+void* newosproc(void (*fn)(void*), void* arg, std::size_t stack_size);
+
+// joinosproc: wait until the thread ends and release its handle. Called on
+// the system stack by gort::run's teardown, once per thread.
+void joinosproc(void* handle);
 
 // exit: end the process with status code now, without running destructors
 // or atexit handlers. Any thread, any stack.

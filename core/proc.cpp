@@ -151,6 +151,7 @@ struct Sched {
   std::size_t stack_size = kDefaultStack;
   // sysmon.
   bool sysmon_on = false;
+  void* sysmon_thread = nullptr;
   Note sysmon_done;
   std::atomic<std::uint32_t> sysmon_wake{0};
   std::int64_t schedtrace_ms = 0;
@@ -469,7 +470,9 @@ void newm(P* pp, bool spinning) {
   M* mp = allocm();
   mp->nextp = pp;
   mp->spinning = spinning;
-  os::newosproc(&mstart, mp, kG0Stack);
+  void* t = os::newosproc(&mstart, mp, kG0Stack);
+  LockGuard l(sched.lock);
+  mp->thread = t;
 }
 
 // mget: an idle M; sched.lock held.
@@ -826,12 +829,12 @@ void goexit0(G* gp) {
   gp->status.store(Gstatus::dead, std::memory_order_relaxed);
   mp->curg = nullptr;
   if (mp->p == nullptr) gogo(mp->g0);  // not a scheduler G: back to g0's base
-  sched.ngoroutines.fetch_sub(1, std::memory_order_relaxed);
   if (gp->is_main) maindone();
   gp->sched = Gobuf{};
   gp->m = nullptr;
   gp->preempt.store(false, std::memory_order_relaxed);
   gfput(mp->p, gp);
+  sched.ngoroutines.fetch_sub(1, std::memory_order_relaxed);  // after its stack is freed
   schedule();
 }
 
@@ -1035,6 +1038,14 @@ void teardown() {
     gp = next;
   }
   sched.allgs = nullptr;
+  // Every other thread has left the runtime; wait until it has ended too,
+  // so that run() returns with no thread of ours alive.
+  if (sched.sysmon_thread) os::joinosproc(sched.sysmon_thread);
+  for (M* mp = sched.allm; mp; mp = mp->alllink) {
+    if (mp->is_m0) continue;
+    LockGuard l(sched.lock);  // newm may still be storing the handle
+    if (mp->thread) os::joinosproc(mp->thread);
+  }
   for (M* mp = sched.allm; mp;) {
     M* next = mp->alllink;
     if (!mp->is_m0) {
@@ -1198,7 +1209,7 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
     sched.sysmon_on = true;
     sched.sysmon_done.clear();
     sched.sysmon_wake.store(0);
-    os::newosproc(&sysmon, nullptr, 256 * 1024);
+    sched.sysmon_thread = os::newosproc(&sysmon, nullptr, 256 * 1024);
   } else {
     sched.sysmon_on = false;
   }

@@ -73,6 +73,7 @@ struct M {
   bool spinning = false;
   bool is_m0 = false;
   bool timed = false;   // parked with a timeout for the next timer
+  void* thread = nullptr;  // os handle, joined when gort::run ends
   M* schedlink = nullptr;
   M* alllink = nullptr;
   Note park;

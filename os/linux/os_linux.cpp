@@ -131,7 +131,7 @@ void futexwakeup(std::uint32_t* addr, std::uint32_t cnt) {
 
 void osyield() { sched_yield(); }
 
-void newosproc(void (*fn)(void*), void* arg, std::size_t stack_size) {
+void* newosproc(void (*fn)(void*), void* arg, std::size_t stack_size) {
   struct Start {
     void (*fn)(void*);
     void* arg;
@@ -141,7 +141,6 @@ void newosproc(void (*fn)(void*), void* arg, std::size_t stack_size) {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, stack_size);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   // Block signals while the thread starts, so none arrives before the
   // thread has its runtime state; the thread restores the mask first thing.
   sigset_t all, old;
@@ -163,6 +162,13 @@ void newosproc(void (*fn)(void*), void* arg, std::size_t stack_size) {
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   pthread_attr_destroy(&attr);
   if (err != 0) rt::fatal("newosproc: pthread_create failed, errno ", err);
+  static_assert(sizeof(pthread_t) <= sizeof(void*), "pthread_t fits a pointer");
+  return reinterpret_cast<void*>(tid);
+}
+
+void joinosproc(void* handle) {
+  int err = pthread_join(reinterpret_cast<pthread_t>(handle), nullptr);
+  if (err != 0) rt::fatal("joinosproc: pthread_join failed, errno ", err);
 }
 
 void exit(int code) { ::_exit(code); }
