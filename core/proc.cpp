@@ -758,8 +758,9 @@ top:
     sched.nmspinning.fetch_sub(1);
     // The last spinner re-checks: work may have arrived after we looked,
     // from a goready that saw us spinning and so woke nobody.
+    bool work = sched.runqsize.load(std::memory_order_relaxed) > 0;
     for (std::int32_t i = 0; i < sched.gomaxprocs; ++i) {
-      if (!runqempty(sched.allp[i])) {
+      if (work || !runqempty(sched.allp[i])) {
         sched.lock.lock();
         P* p2 = pidleget();
         sched.lock.unlock();
@@ -1100,16 +1101,32 @@ void gopark_unlock(Lock* l, const char* reason) {
       l, reason);
 }
 
+// wake_for_global: work went on the global queue. From an M with a P, the
+// usual wakep. From one without (timers run by the idle M), start an M for
+// an idle P outright: a spinning M that is just giving up re-checks the
+// local queues, not the global one, so wakep's "someone is spinning" is no
+// promise here (Go's injectglist does the same).
+void wake_for_global(M* mp) {
+  if (mp != nullptr && mp->p != nullptr) {
+    wakep();
+  } else if (sched.npidle.load(std::memory_order_relaxed) > 0) {
+    startm(nullptr, false);
+  }
+}
+
 void goready(G* gp, bool next) {
   gp->status.store(Gstatus::runnable, std::memory_order_relaxed);
   M* mp = getg()->m;
   if (mp->p != nullptr) {
     runqput(mp->p, gp, next);
-  } else {
+    wakep();
+    return;
+  }
+  {
     LockGuard l(sched.lock);
     globrunqput(gp);
   }
-  wakep();
+  wake_for_global(mp);
 }
 
 void goready_global(G* gp) {
@@ -1118,7 +1135,8 @@ void goready_global(G* gp) {
     LockGuard l(sched.lock);
     globrunqput(gp);
   }
-  wakep();
+  G* cur = getg();
+  wake_for_global(cur ? cur->m : nullptr);
 }
 
 void gosched() {
