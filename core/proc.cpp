@@ -699,7 +699,11 @@ top:
     acquirep(pp);
   }
   P* pp = mp->p;
-  if (next_timer() <= os::nanotime()) runtimers(os::nanotime());
+  // The clock costs tens of ns: read it only when a timer exists.
+  if (std::int64_t nt = next_timer(); nt != INT64_MAX) {
+    std::int64_t now = os::nanotime();
+    if (nt <= now) runtimers(now);
+  }
 
   if (pp->schedtick % 61 == 0 && sched.runqsize.load(std::memory_order_relaxed) > 0) {
     LockGuard l(sched.lock);
@@ -807,10 +811,10 @@ void gosched_m(G* gp) {
   M* mp = gp->m;
   gp->status.store(Gstatus::runnable, std::memory_order_relaxed);
   mp->curg = nullptr;
-  {
-    LockGuard l(sched.lock);
-    globrunqput(gp);
-  }
+  // At the tail of this P's queue (Go uses the global queue; the local tail
+  // is as fair within the P, the every-61st-tick global check keeps the
+  // global queue served, and it takes no lock).
+  runqput(mp->p, gp, false);
   schedule();
 }
 
@@ -1140,7 +1144,16 @@ void goready_global(G* gp) {
 }
 
 void gosched() {
+  G* gp = getg();
   if (!in_goroutine()) fatal("yield outside a goroutine of gort::run");
+  gp->preempt.store(false, std::memory_order_relaxed);
+  // Nothing else could run here (no goroutine queued on this P or globally,
+  // no timer that might be due): switching to the scheduler would only
+  // come straight back.
+  P* pp = gp->m->p;
+  if (runqempty(pp) && sched.runqsize.load(std::memory_order_relaxed) == 0 && !timers_pending() &&
+      !sched.exiting.load(std::memory_order_relaxed))
+    return;
   mcall(&gosched_m);
 }
 
