@@ -155,6 +155,7 @@ struct Sched {
   Note sysmon_done;
   std::atomic<std::uint32_t> sysmon_wake{0};
   std::int64_t schedtrace_ms = 0;
+  bool scheddetail = false;
   std::int64_t start_time = 0;
 };
 
@@ -880,6 +881,31 @@ void schedtrace(std::int64_t now) {
     print(i ? " " : "", n);
   }
   print("]\n");
+  if (!sched.scheddetail) return;
+  // GORTDEBUG=scheddetail=1: every P, M and G, as Go's scheddetail.
+  for (std::int32_t i = 0; i < sched.gomaxprocs; ++i) {
+    P* pp = sched.allp[i];
+    M* mp = pp->m;
+    print("  P", i, ": status=", static_cast<std::uint32_t>(pp->status.load()), " schedtick=", pp->schedtick,
+          " syscalltick=", pp->syscalltick.load(), " m=", mp ? mp->id : -1,
+          " runqsize=", pp->runqtail.load() - pp->runqhead.load(), " runnext=",
+          pp->runnext.load() ? static_cast<std::int64_t>(pp->runnext.load()->goid) : -1, "\n");
+  }
+  for (M* mp = sched.allm; mp; mp = mp->alllink) {
+    bool idle = false;
+    for (M* i = sched.midle; i; i = i->schedlink) idle |= i == mp;
+    print("  M", mp->id, ": p=", mp->p ? mp->p->id : -1, " curg=", mp->curg ? static_cast<std::int64_t>(mp->curg->goid) : -1,
+          " spinning=", mp->spinning ? 1 : 0, " idle=", idle ? 1 : 0, " timed=", mp->timed ? 1 : 0,
+          " nextp=", mp->nextp ? mp->nextp->id : -1, " woken=", mp->park.signaled() ? 1 : 0, "\n");
+  }
+  for (G* gp = sched.allgs; gp; gp = gp->alllink) {
+    Gstatus st = gp->status.load(std::memory_order_relaxed);
+    if (st == Gstatus::dead || st == Gstatus::idle) continue;
+    print("  G", gp->goid, ": status=", status_name(st), " (", gp->waitreason, ") m=",
+          gp->m ? gp->m->id : -1, "\n");
+  }
+  print("  timers: next in ", next_timer() == INT64_MAX ? -1 : (next_timer() - now) / 1000, " us; timed_m=",
+        sched.timed_m ? sched.timed_m->id : -1, "\n");
 }
 
 bool retake(std::int64_t now) {
@@ -1197,6 +1223,7 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
   sched.stack_size = stack_round(cfg.stack_size ? cfg.stack_size : kDefaultStack);
   sched.scavenge_delay = std::chrono::nanoseconds(cfg.scavenge_delay).count();
   sched.schedtrace_ms = cfg.threads ? parse_schedtrace(os::getenv("GORTDEBUG")) : 0;
+  if (const char* d = os::getenv("GORTDEBUG")) sched.scheddetail = std::strstr(d, "scheddetail=1") != nullptr;
   sched.exiting.store(false);
   sched.start_time = os::nanotime();
   sched.gomaxprocs = procs;
