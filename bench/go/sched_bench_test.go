@@ -3,7 +3,7 @@
 // sets GOMAXPROCS itself (2 for spawn and fib27, 1 for pingpong and yield)
 // and restores it afterwards, so one `go test -bench .` runs them all:
 //
-//	GO111MODULE=on GOFLAGS= GOPROXY=off go test -bench . -benchtime 1s -count 3
+//	GO111MODULE=on GOFLAGS= GOPROXY=off go test -bench . -benchtime 1s -count 3 sched_bench_test.go
 //
 // (standard library only; tools/bench_sched.sh builds and runs this and
 // puts its ns/op beside gort's and Boost.Fiber's). Each iteration is one
