@@ -1029,7 +1029,10 @@ void teardown();
     mp->p = nullptr;
   }
   if (mp->is_m0) {
-    // Wait for every other M, then sysmon.
+    // sysmon first: until it has stopped it may still start an M (handoffp).
+    if (sched.sysmon_on) sched.sysmon_done.sleep();
+    // Then every other M; none can start another now (each starts Ms only
+    // while running, and each is leaving).
     for (;;) {
       std::uint32_t seen = sched.mexits.load(std::memory_order_acquire);
       sched.lock.lock();
@@ -1038,7 +1041,6 @@ void teardown();
       if (n == 1) break;
       os::futexsleep(reinterpret_cast<std::uint32_t*>(&sched.mexits), seen, 1'000'000);
     }
-    if (sched.sysmon_on) sched.sysmon_done.sleep();
     teardown();
     gogo(mp->g0);  // back into run_main
   }
@@ -1072,11 +1074,10 @@ void teardown() {
   // Every other thread has left the runtime; wait until it has ended too,
   // so that run() returns with no thread of ours alive.
   if (sched.sysmon_thread) os::joinosproc(sched.sysmon_thread);
-  for (M* mp = sched.allm; mp; mp = mp->alllink) {
-    if (mp->is_m0) continue;
-    LockGuard l(sched.lock);  // newm may still be storing the handle
-    if (mp->thread) os::joinosproc(mp->thread);
-  }
+  // No lock: each thread is past its last use of the runtime, and the M
+  // that created it stored the handle before it left (mcount says so).
+  for (M* mp = sched.allm; mp; mp = mp->alllink)
+    if (!mp->is_m0 && mp->thread) os::joinosproc(mp->thread);
   for (M* mp = sched.allm; mp;) {
     M* next = mp->alllink;
     if (!mp->is_m0) {
