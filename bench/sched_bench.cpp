@@ -17,6 +17,11 @@
 //              thread.
 //   yield      one goroutine calling gort::yield() on 1 P (nothing else to
 //              run). Boost.Fiber: boost::this_fiber::yield() alone.
+//   yield2     not one of the goals, shown for context: two
+//              goroutines on 1 P taking turns with yield, so that every
+//              yield is a switch through the scheduler (gort's yield returns
+//              at once when nothing else could run, which `yield` measures);
+//              ns per yield. Boost.Fiber: two fibers, this_fiber::yield.
 //   fib27      fork-join Fibonacci(27), a goroutine per call on 2 Ps: fib(n)
 //              for n >= 2 spawns fib(n-1) and fib(n-2) as goroutines and
 //              joins them with a WaitGroup; ns per fib(27) (635,620
@@ -180,6 +185,33 @@ void gort_yield(benchmark::State& state) {
   });
 }
 
+// Two goroutines take turns until they have yielded n times between them;
+// ns per yield. The check: the peer had at least a third of the turns.
+void gort_yield2(benchmark::State& state) {
+  in_gort(state, 1, "the goroutines did not take turns", [](std::int64_t n) {
+    std::atomic<bool> stop{false};
+    std::atomic<std::int64_t> peer{0};
+    gort::go([&stop, &peer] {
+      while (!stop.load(std::memory_order_relaxed)) {
+        peer.fetch_add(1, std::memory_order_relaxed);
+        gort::yield();
+      }
+    });
+    for (int i = 0; i < 1000; ++i) gort::yield();
+    Window w = timed([&] {
+      const std::int64_t p0 = peer.load();
+      std::int64_t mine = 0;
+      while (mine + peer.load(std::memory_order_relaxed) - p0 < n) {
+        gort::yield();
+        ++mine;
+      }
+      return 2 * (peer.load() - p0) >= mine;
+    });
+    stop = true;
+    return w;
+  });
+}
+
 int gort_fib(int n) {
   if (n < 2) return n;
   int a = 0, b = 0;
@@ -326,6 +358,31 @@ class LifoDispatchFirst : public fibers::algo::algorithm {
   bool flag_ = false;
 };
 
+void boost_fiber_yield2(benchmark::State& state) {
+  const std::int64_t n = state.max_iterations;
+  bool stop = false;
+  std::int64_t peer = 0;
+  fibers::fiber f([&stop, &peer] {
+    while (!stop) {
+      ++peer;
+      boost::this_fiber::yield();
+    }
+  });
+  for (int i = 0; i < 1000; ++i) boost::this_fiber::yield();
+  Window w = timed([&] {
+    const std::int64_t p0 = peer;
+    std::int64_t mine = 0;
+    while (mine + peer - p0 < n) {
+      boost::this_fiber::yield();
+      ++mine;
+    }
+    return 2 * (peer - p0) >= mine;
+  });
+  stop = true;
+  f.join();
+  report(state, w, "the fibers did not take turns");
+}
+
 int fiber_fib(fibers::pooled_fixedsize_stack& stacks, int n) {
   if (n < 2) return n;
   int a = 0, b = 0;
@@ -361,6 +418,8 @@ BENCHMARK(gort_pingpong)->UseManualTime();
 BENCHMARK(boost_fiber_pingpong)->UseManualTime();
 BENCHMARK(gort_yield)->UseManualTime();
 BENCHMARK(boost_fiber_yield)->UseManualTime();
+BENCHMARK(gort_yield2)->UseManualTime();
+BENCHMARK(boost_fiber_yield2)->UseManualTime();
 BENCHMARK(gort_fib27)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(boost_fiber_fib27)->UseManualTime()->Unit(benchmark::kMillisecond);
 

@@ -8,7 +8,8 @@
 // (standard library only; tools/bench_sched.sh builds and runs this and
 // puts its ns/op beside gort's and Boost.Fiber's). Each iteration is one
 // operation, as in sched_bench.cpp: a spawn (the spawner waits every
-// spawnBatch goroutines), a ping-pong round trip, a Gosched, a fib(27).
+// spawnBatch goroutines), a ping-pong round trip, a Gosched (alone, and
+// with two goroutines taking turns), a fib(27).
 package schedbench
 
 import (
@@ -88,6 +89,38 @@ func BenchmarkYield(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		runtime.Gosched()
 	}
+}
+
+// BenchmarkYield2: two goroutines take turns with Gosched until they have
+// called it b.N times between them; ns per Gosched. (Go does not strictly
+// alternate: the check is that the peer had at least a third of the turns.)
+func BenchmarkYield2(b *testing.B) {
+	procs(b, 1)
+	var stop, peer int64
+	done := make(chan struct{})
+	go func() {
+		for atomic.LoadInt64(&stop) == 0 {
+			atomic.AddInt64(&peer, 1)
+			runtime.Gosched()
+		}
+		close(done)
+	}()
+	for i := 0; i < 1000; i++ {
+		runtime.Gosched()
+	}
+	b.ResetTimer()
+	p0 := atomic.LoadInt64(&peer)
+	var mine int64
+	for mine+atomic.LoadInt64(&peer)-p0 < int64(b.N) {
+		runtime.Gosched()
+		mine++
+	}
+	b.StopTimer()
+	if theirs := atomic.LoadInt64(&peer) - p0; 2*theirs < mine {
+		b.Fatalf("the goroutines did not take turns: %d and %d", mine, theirs)
+	}
+	atomic.StoreInt64(&stop, 1)
+	<-done
 }
 
 func fib(n int) int {
