@@ -869,8 +869,16 @@ void goentry(void* arg) {
 
 constexpr std::int64_t kForcePreemptNs = 10'000'000;
 
+void schedtrace_locked(std::int64_t now, bool detail);
+
 void schedtrace(std::int64_t now) {
   LockGuard l(sched.lock);
+  schedtrace_locked(now, sched.scheddetail);
+}
+
+// schedtrace_locked: the caller holds sched.lock, or (debug_dump) accepts
+// a racy read.
+void schedtrace_locked(std::int64_t now, bool detail) {
   print("SCHED ", (now - sched.start_time) / 1000000, "ms: gomaxprocs=", sched.gomaxprocs,
         " idleprocs=", sched.npidle.load(), " threads=", sched.mcount,
         " spinningthreads=", sched.nmspinning.load(), " idlethreads=", sched.nmidle,
@@ -881,7 +889,7 @@ void schedtrace(std::int64_t now) {
     print(i ? " " : "", n);
   }
   print("]\n");
-  if (!sched.scheddetail) return;
+  if (!detail) return;
   // GORTDEBUG=scheddetail=1: every P, M and G, as Go's scheddetail.
   for (std::int32_t i = 0; i < sched.gomaxprocs; ++i) {
     P* pp = sched.allp[i];
@@ -1182,6 +1190,15 @@ void gosched() {
       !sched.exiting.load(std::memory_order_relaxed))
     return;
   mcall(&gosched_m);
+}
+
+void debug_dump() {
+  if (sched.allp == nullptr) {
+    print("gort: no runtime running\n");
+    return;
+  }
+  print("gort: scheduler state (read without locks)\n");
+  schedtrace_locked(os::nanotime(), true);
 }
 
 const char* check_allocator_integrity() {

@@ -63,6 +63,9 @@ bool in_goroutine();
 // check_allocator_integrity: stack_check_integrity over the pools and every
 // P's cache. On the system stack, while no other P is running goroutines.
 const char* check_allocator_integrity();
+// debug_dump: print every P, M and G without taking any lock (a hang
+// watchdog's last word; the picture may be torn).
+void debug_dump();
 // fastrand: per-M pseudo-random numbers.
 std::uint32_t fastrand();
 

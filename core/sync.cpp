@@ -33,33 +33,56 @@ G* pop(detail::WaitList& w) {
 
 }  // namespace
 
-void WaitGroup::add(std::int64_t n) {
-  std::int64_t v = count_.fetch_add(n, std::memory_order_acq_rel) + n;
-  if (v < 0) rt::fatal("negative WaitGroup counter");
-  if (v > 0 || n == 0) return;
-  rt::Lock& l = lock_of(waiters_);
+// semacquire/semrelease: a counting semaphore over a WaitList. A release
+// with nobody waiting is remembered in count; an acquire takes one or parks.
+// The releaser touches the WaitList only under its lock and readies the
+// woken goroutine after unlocking, so the goroutine may free the object.
+void semacquire(detail::WaitList& w, const char* reason) {
+  rt::Lock& l = lock_of(w);
   l.lock();
-  G* all = static_cast<G*>(waiters_.head);
-  waiters_.head = waiters_.tail = nullptr;
-  l.unlock();
-  while (all) {
-    G* next = all->schedlink;
-    rt::goready(all);
-    all = next;
+  if (w.count > 0) {
+    --w.count;
+    l.unlock();
+    return;
   }
+  push(w, rt::getg());
+  rt::gopark_unlock(&l, reason);
+}
+
+void semrelease(detail::WaitList& w) {
+  rt::Lock& l = lock_of(w);
+  l.lock();
+  G* gp = pop(w);
+  if (gp == nullptr) ++w.count;
+  l.unlock();
+  if (gp) rt::goready(gp);
+}
+
+void WaitGroup::add(std::int64_t n) {
+  // Go's design: counter and waiter count in one word, so that the add that
+  // brings the counter to zero sees every waiter at once and never touches
+  // the WaitGroup again when there is none (its owner may be gone).
+  std::uint64_t s = state_.fetch_add(static_cast<std::uint64_t>(n) << 32, std::memory_order_acq_rel) +
+                    (static_cast<std::uint64_t>(n) << 32);
+  auto v = static_cast<std::int32_t>(s >> 32);
+  auto waiters = static_cast<std::uint32_t>(s);
+  if (v < 0) rt::fatal("negative WaitGroup counter");
+  if (v > 0 || waiters == 0) return;
+  // Counter zero with waiters: nobody may add or wait concurrently now.
+  state_.store(0, std::memory_order_relaxed);
+  for (; waiters > 0; --waiters) semrelease(sema_);
 }
 
 void WaitGroup::wait() {
   rt::checkpreempt();
-  if (count_.load(std::memory_order_acquire) == 0) return;
-  rt::Lock& l = lock_of(waiters_);
-  l.lock();
-  if (count_.load(std::memory_order_acquire) == 0) {
-    l.unlock();
-    return;
+  std::uint64_t s = state_.load(std::memory_order_acquire);
+  for (;;) {
+    if ((s >> 32) == 0) return;
+    if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) {
+      semacquire(sema_, "WaitGroup.wait");
+      return;
+    }
   }
-  push(waiters_, rt::getg());
-  rt::gopark_unlock(&l, "WaitGroup.wait");
 }
 
 bool Mutex::try_lock() {

@@ -70,9 +70,11 @@ bool chantimer_stop(chantimer* t);
 bool chantimer_reset(chantimer* t, std::int64_t ns);
 void chantimer_free(chantimer* t);
 
-// A queue of parked goroutines for the sync types.
+// A queue of parked goroutines for the sync types; with count, a
+// semaphore (releases that found nobody waiting).
 struct WaitList {
   std::uint32_t lock = 0;
+  std::uint32_t count = 0;
   void* head = nullptr;
   void* tail = nullptr;
 };

@@ -10,7 +10,9 @@
 namespace gort {
 
 // WaitGroup: wait for a collection of goroutines to finish. A negative
-// counter is fatal.
+// counter is fatal. As in Go, done() may be the last use of the WaitGroup by
+// its caller: a waiter may return and destroy it as soon as the counter
+// reaches zero.
 class WaitGroup {
  public:
   void add(std::int64_t n = 1);
@@ -18,8 +20,9 @@ class WaitGroup {
   void wait();
 
  private:
-  std::atomic<std::int64_t> count_{0};
-  detail::WaitList waiters_;
+  // High 32 bits: the counter; low 32 bits: goroutines waiting.
+  std::atomic<std::uint64_t> state_{0};
+  detail::WaitList sema_;
 };
 
 // Mutex: mutual exclusion between goroutines; meets Lockable, so it works
