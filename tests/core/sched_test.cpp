@@ -183,7 +183,9 @@ TEST(Sched, NoThreadsWhenThreadsIsFalse) {
       },
       Config{1, false});
   EXPECT_EQ(sum, 4950);
-  EXPECT_EQ(during, before) << "a thread was started with Config::threads = false";
+  // Not equal: a thread of an earlier run may still be leaving the kernel's
+  // books after pthread_join returned. None may have been added.
+  EXPECT_LE(during, before) << "a thread was started with Config::threads = false";
 }
 
 TEST(Sched, LongRunningGoroutineIsAskedToYield) {
