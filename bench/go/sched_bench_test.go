@@ -91,6 +91,36 @@ func BenchmarkYield(b *testing.B) {
 	}
 }
 
+func fib(n int) int {
+	if n < 2 {
+		return n
+	}
+	var a, b int
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		a = fib(n - 1)
+		wg.Done()
+	}()
+	go func() {
+		b = fib(n - 2)
+		wg.Done()
+	}()
+	wg.Wait()
+	return a + b
+}
+
+func BenchmarkFib27(b *testing.B) {
+	procs(b, 2)
+	fib(18) // warm-up
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if fib(fibN) != fibResult {
+			b.Fatal("wrong fib(27)")
+		}
+	}
+}
+
 // BenchmarkYield2: two goroutines take turns with Gosched until they have
 // called it b.N times between them; ns per Gosched. (Go does not strictly
 // alternate: the check is that the peer had at least a third of the turns.)
@@ -121,34 +151,4 @@ func BenchmarkYield2(b *testing.B) {
 	}
 	atomic.StoreInt64(&stop, 1)
 	<-done
-}
-
-func fib(n int) int {
-	if n < 2 {
-		return n
-	}
-	var a, b int
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		a = fib(n - 1)
-		wg.Done()
-	}()
-	go func() {
-		b = fib(n - 2)
-		wg.Done()
-	}()
-	wg.Wait()
-	return a + b
-}
-
-func BenchmarkFib27(b *testing.B) {
-	procs(b, 2)
-	fib(18) // warm-up
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if fib(fibN) != fibResult {
-			b.Fatal("wrong fib(27)")
-		}
-	}
 }
