@@ -85,51 +85,54 @@ void WaitGroup::wait() {
   }
 }
 
+// Mutex: Go's sync.Mutex in its normal mode. state: bit 0 locked, bit 1 a
+// waiter has been woken, the rest the number of waiters. unlock() touches
+// the semaphore only when waiters are registered, so an unlock that finds
+// none never touches the Mutex after releasing it (its owner may free it
+// at once). A woken waiter competes with goroutines just arriving.
+namespace {
+constexpr std::uint32_t kLocked = 1, kWoken = 2, kWaiter = 4;
+}
+
 bool Mutex::try_lock() {
   std::uint32_t z = 0;
-  return state_.compare_exchange_strong(z, 1, std::memory_order_acquire);
+  return state_.compare_exchange_strong(z, kLocked, std::memory_order_acquire);
 }
 
 void Mutex::lock() {
   rt::checkpreempt();
   if (try_lock()) return;
-  rt::Lock& l = lock_of(waiters_);
-  l.lock();
+  bool awoke = false;
+  std::uint32_t old = state_.load(std::memory_order_relaxed);
   for (;;) {
-    std::uint32_t s = state_.load(std::memory_order_relaxed);
-    if ((s & 1) == 0) {
-      if (state_.compare_exchange_weak(s, s | 1, std::memory_order_acquire)) {
-        l.unlock();
-        return;
-      }
-      continue;
+    std::uint32_t next = old;
+    if (old & kLocked)
+      next += kWaiter;
+    else
+      next |= kLocked;
+    if (awoke) next &= ~kWoken;
+    if (state_.compare_exchange_weak(old, next, std::memory_order_acquire, std::memory_order_relaxed)) {
+      if ((old & kLocked) == 0) return;
+      semacquire(waiters_, "Mutex.lock");
+      awoke = true;
+      old = state_.load(std::memory_order_relaxed);
     }
-    if (state_.compare_exchange_weak(s, s | 2, std::memory_order_relaxed)) break;
   }
-  push(waiters_, rt::getg());
-  rt::gopark_unlock(&l, "Mutex.lock");
-  // unlock() handed the Mutex to us: state's lock bit stayed set.
 }
 
 void Mutex::unlock() {
-  std::uint32_t one = 1;
-  if (state_.compare_exchange_strong(one, 0, std::memory_order_release)) return;
-  rt::Lock& l = lock_of(waiters_);
-  l.lock();
-  std::uint32_t s = state_.load(std::memory_order_relaxed);
-  if ((s & 1) == 0) {
-    l.unlock();
-    rt::fatal("unlock of unlocked Mutex");
+  std::uint32_t next = state_.fetch_sub(kLocked, std::memory_order_release) - kLocked;
+  if (((next + kLocked) & kLocked) == 0) rt::fatal("unlock of unlocked Mutex");
+  if (next == 0) return;
+  std::uint32_t old = next;
+  for (;;) {
+    // Nobody waits, or someone already holds it or has been woken.
+    if (old < kWaiter || (old & (kLocked | kWoken)) != 0) return;
+    if (state_.compare_exchange_weak(old, (old - kWaiter) | kWoken, std::memory_order_relaxed)) {
+      semrelease(waiters_);
+      return;
+    }
   }
-  G* next = pop(waiters_);
-  if (next == nullptr) {
-    state_.store(0, std::memory_order_release);
-    l.unlock();
-    return;
-  }
-  state_.store(waiters_.head ? 3 : 1, std::memory_order_release);
-  l.unlock();
-  rt::goready(next);
 }
 
 }  // namespace gort

@@ -27,7 +27,8 @@ class WaitGroup {
 
 // Mutex: mutual exclusion between goroutines; meets Lockable, so it works
 // with std::lock_guard and std::unique_lock. Unlocking an unlocked Mutex is
-// fatal. Waiters are served in order (ownership is handed to the next).
+// fatal. Waiters are woken in order; a woken waiter competes with newcomers
+// (Go's normal mode). A Mutex may be destroyed as soon as it is unlocked.
 class Mutex {
  public:
   void lock();
@@ -35,7 +36,7 @@ class Mutex {
   void unlock();
 
  private:
-  std::atomic<std::uint32_t> state_{0};  // bit 0 locked, bit 1 waiters
+  std::atomic<std::uint32_t> state_{0};  // bit 0 locked, bit 1 woken, rest waiters
   detail::WaitList waiters_;
 };
 
