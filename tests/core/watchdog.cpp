@@ -1,48 +1,47 @@
-// watchdog.cpp: a test that hangs must say where. A plain thread watches the
-// running test; after GORT_TEST_WATCHDOG seconds (default 120) in one test
-// it prints the scheduler's state and aborts, so ctest reports a failure
-// with a picture instead of a timeout.
+// watchdog.cpp: a test that hangs must say where. Each test arms alarm();
+// if a test runs longer than GORT_TEST_WATCHDOG seconds (default 120), the
+// SIGALRM handler prints the scheduler's state and aborts, so ctest reports
+// a failure with a picture instead of a timeout. A signal, not a thread: an
+// extra thread at fork() time breaks death tests under qemu-user.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
 
-#include <atomic>
-#include <chrono>
-#include <cstdio>
 #include <cstdlib>
-#include <thread>
+#include <cstring>
 
 #include "sched.hpp"
 
 namespace {
 
-std::atomic<long> g_test_seq{0};
+unsigned g_secs = 120;
+char g_name[256];
+
+void on_alarm(int) {
+  const char* pre = "watchdog: test ran too long: ";
+  (void)!write(2, pre, std::strlen(pre));
+  (void)!write(2, g_name, std::strlen(g_name));
+  (void)!write(2, "\n", 1);
+  gort::rt::debug_dump();
+  std::abort();
+}
 
 struct Watch : ::testing::EmptyTestEventListener {
-  void OnTestStart(const ::testing::TestInfo&) override { g_test_seq.fetch_add(1); }
+  void OnTestStart(const ::testing::TestInfo& t) override {
+    std::snprintf(g_name, sizeof g_name, "%s.%s", t.test_suite_name(), t.name());
+    alarm(g_secs);
+  }
+  void OnTestEnd(const ::testing::TestInfo&) override { alarm(0); }
 };
 
 struct Watchdog : ::testing::Environment {
   void SetUp() override {
-    const char* v = std::getenv("GORT_TEST_WATCHDOG");
-    long secs = v ? std::atol(v) : 120;
+    if (const char* v = std::getenv("GORT_TEST_WATCHDOG")) g_secs = static_cast<unsigned>(std::atoi(v));
+    if (g_secs == 0) return;
+    struct sigaction sa {};
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, nullptr);
     ::testing::UnitTest::GetInstance()->listeners().Append(new Watch);
-    std::thread([secs] {
-      long seen = -1;
-      auto since = std::chrono::steady_clock::now();
-      for (;;) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        long now_seq = g_test_seq.load();
-        if (now_seq != seen) {
-          seen = now_seq;
-          since = std::chrono::steady_clock::now();
-        } else if (std::chrono::steady_clock::now() - since > std::chrono::seconds(secs)) {
-          const auto* t = ::testing::UnitTest::GetInstance()->current_test_info();
-          std::fprintf(stderr, "watchdog: %s.%s has run for %ld s\n", t ? t->test_suite_name() : "?",
-                       t ? t->name() : "?", secs);
-          gort::rt::debug_dump();
-          std::abort();
-        }
-      }
-    }).detach();
   }
 };
 
