@@ -12,8 +12,9 @@
 //   stack pools        per size class (powers of two, 4 KiB to 256 KiB with 4
 //                      KiB pages), spans carved into slots of [guard page |
 //                      stack]; the guard pages are protected once, when the
-//                      span is carved. A span whose slots are all free goes
-//                      back to the heap (made writable again in one call).
+//                      span is carved. A span whose slots have all stayed
+//                      free for the scavenger's delay goes back to the heap
+//                      (made writable again in one call).
 //   per-P caches       a few stacks per class on each P; they refill from and
 //                      release to the pools half a cache at a time, so a P
 //                      alternating between spawning and exiting does not
@@ -154,6 +155,11 @@ void stackcache_release(StackCache* c, int cls);  // GORT_SYSTEMSTACK
 // stackcache_flush: every stack in the caches goes back to the pools (a P
 // going idle, or being destroyed).
 void stackcache_flush(StackCache* caches);  // GORT_SYSTEMSTACK
+
+// stackpool_scavenge: stack spans whose slots have all been free for
+// delay_ns go back to the heap (then to the OS by mheap_scavenge). Returns
+// the bytes given back.
+std::size_t stackpool_scavenge(std::int64_t now, std::int64_t delay_ns);  // GORT_SYSTEMSTACK
 
 struct StackStats {
   std::int64_t inuse_bytes = 0;   // handed out, not freed

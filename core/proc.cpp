@@ -960,6 +960,7 @@ void scavenge(std::int64_t now) {
     LockGuard l(sched.lock);
     for (P* pp = sched.pidle; pp; pp = pp->link) stackcache_flush(pp->stackcache);
   }
+  stackpool_scavenge(now, sched.scavenge_delay);
   mheap_scavenge(now, sched.scavenge_delay);
 }
 
@@ -1099,6 +1100,7 @@ void teardown() {
     stackcache_flush(sched.allp[i]->stackcache);
     delete sched.allp[i];
   }
+  stackpool_scavenge(INT64_MAX, 0);  // every all-free stack span back to the heap
   delete[] sched.allp;
   sched.allp = nullptr;
   timers_clear();

@@ -91,20 +91,25 @@ std::uintptr_t pool_get(int c) {
   return top;
 }
 
-// pool_put: a stack top of class c back to its span; a span with every slot
-// free goes back to the heap, writable again in one call. pool_lock held.
+// pool_put: a stack top of class c back to its span; pool_lock held. A span
+// whose slots are all free stays in the pool (carving costs a system call
+// per guard page) until stackpool_scavenge finds it idle for the delay.
 void pool_put(std::uintptr_t top) {
   Span* s = spanof(top - 1);
   if (s == nullptr || s->state != SpanState::stack) fatal("stackfree: not a stack: ", hex(top));
   link(top) = s->freelist;
   s->freelist = top;
   if (s->nfree++ == 0) pool_push(s);
-  if (s->nfree == s->nslots) {
-    pool_unlink(s);
-    os::protect_rw(reinterpret_cast<void*>(s->base), s->npages * heap_page());
-    g_spans.fetch_sub(1, std::memory_order_relaxed);
-    mheap_free(s);
-  }
+  if (s->nfree == s->nslots) s->free_since = os::nanotime();
+}
+
+// release_span: an all-free stack span back to the heap, writable again in
+// one call; pool_lock held.
+void release_span(Span* s) {
+  pool_unlink(s);
+  os::protect_rw(reinterpret_cast<void*>(s->base), s->npages * heap_page());
+  g_spans.fetch_sub(1, std::memory_order_relaxed);
+  mheap_free(s);
 }
 
 StackCache* my_cache(int c) {
@@ -213,6 +218,23 @@ void stackfree(Stack st) {
   }
   LockGuard l(pool_lock);
   pool_put(st.hi);
+}
+
+std::size_t stackpool_scavenge(std::int64_t now, std::int64_t delay_ns) {
+  GORT_SYSTEMSTACK();
+  LockGuard l(pool_lock);
+  std::size_t freed = 0;
+  for (int c = 0; c < kNumStackClasses; ++c) {
+    for (Span* s = pool[c]; s;) {
+      Span* next = s->next;
+      if (s->nfree == s->nslots && now - s->free_since >= delay_ns) {
+        freed += s->npages * heap_page();
+        release_span(s);
+      }
+      s = next;
+    }
+  }
+  return freed;
 }
 
 StackStats stack_stats() {

@@ -39,6 +39,7 @@ const EntryPoint kEntryPoints[] = {
     {"mheap_alloc", [] { rt::mheap_alloc(1); }},
     {"mheap_free", [] { rt::mheap_free(nullptr); }},
     {"mheap_scavenge", [] { rt::mheap_scavenge(0, 0); }},
+    {"stackpool_scavenge", [] { rt::stackpool_scavenge(0, 0); }},
     {"stack_check_integrity", [] { rt::stack_check_integrity(nullptr, 0); }},
 };
 
