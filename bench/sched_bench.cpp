@@ -48,18 +48,16 @@
 // spinning threads. The Boost.Fiber variants are timed the same way for
 // uniformity (they run on the benchmark thread's own main fiber, fib27 on a
 // thread of its own). Boost.Fiber's stacks come from its pooled allocator,
-// see kFiberStack. gort::run
-// and its threads' start-up are outside the timed window; every operation
-// is checked (counts, echoed values, fib's result).
+// see kFiberStack. gort::run and its threads' start-up are outside the
+// timed window; every operation is checked (counts, echoed values, fib's
+// result).
 #include <benchmark/benchmark.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <cstdint>
 #include <condition_variable>
-#include <cstdio>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <vector>
