@@ -9,16 +9,13 @@
 
 	.text
 
-// uintptr_t gort_gosave(Gobuf *buf /* rdi */)
-// Returns 0 now and buf->ctxt (1) when resumed by gogo. Smashes rax, rdx.
-	.globl	gort_gosave
-	.type	gort_gosave, @function
-	.p2align 4
-gort_gosave:
-	.cfi_startproc
-	movq	(%rsp), %rax		// return pc
-	leaq	8(%rsp), %rdx		// caller's sp once we have returned
-	movq	%rdx, GOBUF_SP(%rdi)
+// Save the caller of the current routine (return pc at (%rsp), its sp once
+// returned = rsp+8) and its callee-saved state into the Gobuf at rdi; store
+// 1 in ctxt. Smashes rax, r8.
+.macro SAVE_CALLER
+	movq	(%rsp), %rax
+	leaq	8(%rsp), %r8
+	movq	%r8, GOBUF_SP(%rdi)
 	movq	%rax, GOBUF_PC(%rdi)
 	movq	$1, GOBUF_CTXT(%rdi)
 	movq	%rbx, GOBUF_RBX(%rdi)
@@ -29,6 +26,16 @@ gort_gosave:
 	movq	%r15, GOBUF_R15(%rdi)
 	stmxcsr	GOBUF_MXCSR(%rdi)
 	fnstcw	GOBUF_X87CW(%rdi)
+.endm
+
+// uintptr_t gort_gosave(Gobuf *buf /* rdi */)
+// Returns 0 now and buf->ctxt (1) when resumed by gogo. Smashes rax, r8.
+	.globl	gort_gosave
+	.type	gort_gosave, @function
+	.p2align 4
+gort_gosave:
+	.cfi_startproc
+	SAVE_CALLER
 	xorl	%eax, %eax
 	ret
 	.cfi_endproc
@@ -66,19 +73,7 @@ gort_gogo:
 	.p2align 4
 gort_mcall:
 	.cfi_startproc
-	movq	(%rsp), %rax
-	leaq	8(%rsp), %r8
-	movq	%r8, GOBUF_SP(%rdi)
-	movq	%rax, GOBUF_PC(%rdi)
-	movq	$1, GOBUF_CTXT(%rdi)
-	movq	%rbx, GOBUF_RBX(%rdi)
-	movq	%rbp, GOBUF_RBP(%rdi)
-	movq	%r12, GOBUF_R12(%rdi)
-	movq	%r13, GOBUF_R13(%rdi)
-	movq	%r14, GOBUF_R14(%rdi)
-	movq	%r15, GOBUF_R15(%rdi)
-	stmxcsr	GOBUF_MXCSR(%rdi)
-	fnstcw	GOBUF_X87CW(%rdi)
+	SAVE_CALLER
 	movq	%rsi, %rsp		// onto g0: g0sp % 16 == 0, so fn sees rsp % 16 == 8
 	.cfi_undefined rip		// a backtrace from fn stops here
 	xorl	%ebp, %ebp

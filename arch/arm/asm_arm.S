@@ -14,24 +14,30 @@
 	.arm
 	.text
 
+// Save the caller (sp, return address in lr as pc and as lr) and its
+// callee-saved state into the Gobuf at r0; store 1 in ctxt. Smashes ip.
+.macro SAVE_CALLER
+	str	sp, [r0, #GOBUF_SP]
+	str	lr, [r0, #GOBUF_PC]
+	str	lr, [r0, #GOBUF_LR]
+	mov	ip, #1
+	str	ip, [r0, #GOBUF_CTXT]
+	add	ip, r0, #GOBUF_R4
+	stm	ip, {r4-r11}
+	vmrs	ip, fpscr
+	str	ip, [r0, #GOBUF_FPSCR]
+	add	ip, r0, #GOBUF_D8
+	vstmia	ip, {d8-d15}
+.endm
+
 // uintptr_t gort_gosave(Gobuf *buf /* r0 */)
-// Returns 0 now and buf->ctxt (1) when resumed. Smashes r1, r2.
+// Returns 0 now and buf->ctxt (1) when resumed. Smashes ip.
 	.globl	gort_gosave
 	.type	gort_gosave, %function
 	.p2align 2
 gort_gosave:
 	.fnstart
-	str	sp, [r0, #GOBUF_SP]
-	str	lr, [r0, #GOBUF_PC]
-	str	lr, [r0, #GOBUF_LR]
-	mov	r1, #1
-	str	r1, [r0, #GOBUF_CTXT]
-	add	r1, r0, #GOBUF_R4
-	stm	r1, {r4-r11}
-	vmrs	r2, fpscr
-	str	r2, [r0, #GOBUF_FPSCR]
-	add	r1, r0, #GOBUF_D8
-	vstmia	r1, {d8-d15}
+	SAVE_CALLER
 	mov	r0, #0
 	bx	lr
 	.fnend
@@ -69,17 +75,7 @@ gort_gogo:
 gort_mcall:
 	.fnstart
 	.cantunwind
-	str	sp, [r0, #GOBUF_SP]
-	str	lr, [r0, #GOBUF_PC]
-	str	lr, [r0, #GOBUF_LR]
-	mov	ip, #1
-	str	ip, [r0, #GOBUF_CTXT]
-	add	ip, r0, #GOBUF_R4
-	stm	ip, {r4-r11}
-	vmrs	ip, fpscr
-	str	ip, [r0, #GOBUF_FPSCR]
-	add	ip, r0, #GOBUF_D8
-	vstmia	ip, {d8-d15}
+	SAVE_CALLER
 	mov	sp, r1
 	mov	r11, #0
 	mov	r0, r3
