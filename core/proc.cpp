@@ -66,15 +66,24 @@ std::atomic<std::int64_t> next_mid{0};
 __attribute__((noinline, noipa)) G* getg() noexcept { return tls_g; }
 __attribute__((noinline, noipa)) void setg(G* gp) noexcept { tls_g = gp; }
 
+namespace {
+// mcommoninit: what every M and its g0 need, however they were allocated
+// (Go's name). The g0's stack bounds are set on the M's own thread.
+void mcommoninit(M* mp, G* g0) {
+  mp->id = next_mid.fetch_add(1, std::memory_order_relaxed);
+  mp->g0 = g0;
+  mp->fastrand = (static_cast<std::uint64_t>(mp->id) + 1) * 0xbf58476d1ce4e5b9ull ^
+                 static_cast<std::uint64_t>(os::nanotime()) ^ 0x9e3779b97f4a7c15ull;
+  g0->m = mp;
+  g0->status = Gstatus::running;
+}
+}  // namespace
+
 G* adopt_thread() {
   if (G* gp = getg()) return gp->m->g0;
   auto* mp = new M;
   auto* g0 = new G;
-  mp->id = next_mid.fetch_add(1, std::memory_order_relaxed);
-  mp->g0 = g0;
-  mp->fastrand = 0x9e3779b97f4a7c15ull ^ static_cast<std::uint64_t>(mp->id + 1);
-  g0->m = mp;
-  g0->status = Gstatus::running;
+  mcommoninit(mp, g0);
   os::current_stack(&g0->stack_lo, &g0->stack_hi);
   setg(g0);
   return g0;
@@ -146,7 +155,6 @@ struct Sched {
   std::atomic<bool> exiting{false};
   std::atomic<std::uint32_t> mexits{0};  // futex word: bumped when an M leaves
   M* m0 = nullptr;
-  G* main_g = nullptr;
   bool threads = true;
   std::size_t stack_size = kDefaultStack;
   // sysmon.
@@ -453,12 +461,7 @@ void mstart(void* arg) {
 
 M* allocm() {
   M* mp = mallocator.alloc();
-  G* g0 = gallocator.alloc();
-  mp->id = next_mid.fetch_add(1, std::memory_order_relaxed);
-  mp->g0 = g0;
-  mp->fastrand = 0x9e3779b97f4a7c15ull ^ static_cast<std::uint64_t>(mp->id + 1) * 0xbf58476d1ce4e5b9ull;
-  g0->m = mp;
-  g0->status = Gstatus::running;
+  mcommoninit(mp, gallocator.alloc());
   LockGuard l(sched.lock);
   mp->alllink = sched.allm;
   sched.allm = mp;
@@ -663,7 +666,6 @@ void goentry(void* arg);
   gp->status.store(Gstatus::running, std::memory_order_relaxed);
   gp->preempt.store(false, std::memory_order_relaxed);
   if (!inherit) ++pp->schedtick;
-  pp->ran.fetch_add(1, std::memory_order_relaxed);
   if (gp->sched.sp == 0) {
     // First run: give it a stack (kept across reuse) and its first frame.
     if (gp->stack.hi == 0) gp->stack = stackalloc(sched.stack_size);
@@ -1259,12 +1261,8 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
   G* saved_g = getg();
   M* m0 = mallocator.alloc();
   G* g0 = gallocator.alloc();
-  m0->id = next_mid.fetch_add(1, std::memory_order_relaxed);
-  m0->g0 = g0;
+  mcommoninit(m0, g0);
   m0->is_m0 = true;
-  m0->fastrand = 0x853c49e6748fea9bull ^ static_cast<std::uint64_t>(os::nanotime());
-  g0->m = m0;
-  g0->status = Gstatus::running;
   os::current_stack(&g0->stack_lo, &g0->stack_hi);
   sched.m0 = m0;
   sched.mcount = 1;
@@ -1281,7 +1279,6 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
   mg->status = Gstatus::runnable;
   allgadd(mg);
   sched.ngoroutines.store(1, std::memory_order_relaxed);
-  sched.main_g = mg;
 
   if (cfg.threads) {
     sched.sysmon_on = true;

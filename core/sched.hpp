@@ -23,7 +23,6 @@ struct P {
   M* m = nullptr;     // owner while running
   std::uint32_t schedtick = 0;              // bumped by every execute
   std::atomic<std::uint32_t> syscalltick{0};  // bumped by every blocking call
-  std::atomic<std::int64_t> ran{0};         // goroutines executed (stats, tests)
   // Local run queue: the owner puts at tail; anyone takes at head by CAS.
   std::atomic<std::uint32_t> runqhead{0};
   std::atomic<std::uint32_t> runqtail{0};
