@@ -139,10 +139,15 @@ void nil_block(const char* reason) {
 
 }  // namespace
 
+namespace {
+std::atomic<std::int64_t> g_chans_live{0};
+}  // namespace
+
 hchan* chan_make(const Ops* ops, std::size_t cap) {
   std::uint64_t bytes = std::uint64_t(cap) * ops->size;
   if (bytes > SIZE_MAX / 2 || (ops->size && bytes / ops->size != cap)) fatal("chan: capacity out of range");
   auto* c = new hchan;
+  g_chans_live.fetch_add(1, std::memory_order_relaxed);
   c->ops = ops;
   c->dataqsiz = cap;
   if (cap > 0 && ops->size > 0) {
@@ -165,7 +170,14 @@ void chan_release(hchan* c) {
     ::operator delete(c->buf, std::align_val_t(a));
   }
   delete c;
+  g_chans_live.fetch_sub(1, std::memory_order_relaxed);
 }
+
+}  // namespace gort::detail
+
+std::int64_t gort::rt::chans_live() { return gort::detail::g_chans_live.load(std::memory_order_relaxed); }
+
+namespace gort::detail {
 
 bool chan_send(hchan* c, void* ep, bool block) {
   if (c == nullptr) {

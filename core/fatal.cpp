@@ -7,10 +7,23 @@
 
 namespace gort::rt {
 
+namespace {
+std::atomic<void (*)(const char*, std::size_t)> g_sink{nullptr};
+
+void out(const char* s, std::size_t n) {
+  if (auto sink = g_sink.load(std::memory_order_relaxed))
+    sink(s, n);
+  else
+    os::write_err(s, n);
+}
+}  // namespace
+
+void set_print_sink(void (*sink)(const char*, std::size_t)) { g_sink.store(sink); }
+
 void print_str(const char* s) {
   std::size_t n = 0;
   while (s[n] != '\0') ++n;
-  os::write_err(s, n);
+  out(s, n);
 }
 
 void print_u64(std::uint64_t v) {
@@ -20,12 +33,12 @@ void print_u64(std::uint64_t v) {
     *--p = static_cast<char>('0' + v % 10);
     v /= 10;
   } while (v != 0);
-  os::write_err(p, static_cast<std::size_t>(buf + sizeof buf - p));
+  out(p, static_cast<std::size_t>(buf + sizeof buf - p));
 }
 
 void print_i64(std::int64_t v) {
   if (v < 0) {
-    os::write_err("-", 1);
+    out("-", 1);
     print_u64(0 - static_cast<std::uint64_t>(v));
   } else {
     print_u64(static_cast<std::uint64_t>(v));
@@ -41,7 +54,7 @@ void print_hex(std::uintptr_t v) {
   } while (v != 0);
   *--p = 'x';
   *--p = '0';
-  os::write_err(p, static_cast<std::size_t>(buf + sizeof buf - p));
+  out(p, static_cast<std::size_t>(buf + sizeof buf - p));
 }
 
 void fatal_begin() {

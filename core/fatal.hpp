@@ -4,6 +4,7 @@
 // signal handler, and with the allocator's locks held.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -17,6 +18,9 @@ inline Hex hex(std::uintptr_t v) { return Hex{v}; }
 inline Hex hex(const void* p) { return Hex{reinterpret_cast<std::uintptr_t>(p)}; }
 
 void print_str(const char* s);
+// set_print_sink: send print()'s output to sink instead of stderr (nullptr:
+// stderr again). For tests of the printers; fatal() uses it too.
+void set_print_sink(void (*sink)(const char*, std::size_t));
 void print_u64(std::uint64_t v);
 void print_i64(std::int64_t v);
 void print_hex(std::uintptr_t v);

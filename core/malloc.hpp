@@ -75,7 +75,10 @@ struct HeapStats {
   std::size_t inuse = 0;     // in spans handed out
   std::size_t released = 0;  // free and given back to the OS
 };
-HeapStats heap_stats();
+HeapStats heap_stats();  // GORT_SYSTEMSTACK
+// heap_stats_nocheck: the same, from a thread that has no G (outside any
+// run), which is on no goroutine stack either.
+HeapStats heap_stats_nocheck();
 
 // ---------------------------------------------------------------------------
 // Fixed-size allocation for runtime objects. alloc() may run on any stack:

@@ -247,6 +247,11 @@ Span* spanof(std::uintptr_t addr) {
 }
 
 HeapStats heap_stats() {
+  GORT_SYSTEMSTACK();
+  return heap_stats_nocheck();
+}
+
+HeapStats heap_stats_nocheck() {
   LockGuard l(heap.lock);
   return HeapStats{heap.reserved, heap.inuse, heap.released};
 }

@@ -84,6 +84,11 @@ void* newosproc(void (*fn)(void*), void* arg, std::size_t stack_size);
 // the system stack by gort::run's teardown, once per thread.
 void joinosproc(void* handle);
 
+// detachosproc: the thread will never be joined; its resources go when it
+// ends. Called once per thread instead of joinosproc (a run abandoned with
+// the thread still inside a goroutine). Any stack; does not block.
+void detachosproc(void* handle);
+
 // exit: end the process with status code now, without running destructors
 // or atexit handlers. Any thread, any stack.
 [[noreturn]] void exit(int code);

@@ -8,7 +8,8 @@
 //           and gsignal, whose stack is the thread's alternate signal stack.
 //   g0 base g0->sched: the context saved where the thread entered the
 //           runtime. mcall and systemstack start their frames at its sp, so
-//           frames on g0 never pile up (invariant 2 in DESIGN.md).
+//           frames on g0 never pile up: nothing gogo's back into an
+//           existing g0 frame.
 //   Gobuf   a suspended context: sp, pc and callee-saved state.
 #pragma once
 
@@ -28,6 +29,7 @@ namespace gort::rt {
 
 struct M;
 struct P;
+struct Sched;
 struct Sudog;
 
 enum class Gstatus : std::uint32_t { idle, runnable, running, syscall, waiting, dead };
@@ -67,6 +69,7 @@ struct M {
   G* curg = nullptr;
   std::int64_t id = 0;
   // Scheduler state (sched.hpp).
+  Sched* sched = nullptr;  // the run this M belongs to (nullptr: adopted, no run)
   P* p = nullptr;       // attached P, if any
   P* nextp = nullptr;   // P handed over by startm
   P* oldp = nullptr;    // P held when entering a blocking call
@@ -74,6 +77,7 @@ struct M {
   bool is_m0 = false;
   bool timed = false;   // parked with a timeout for the next timer
   void* thread = nullptr;  // os handle, joined when gort::run ends
+  bool exited = false;     // left the run (mexit); sched.lock
   M* schedlink = nullptr;
   M* alllink = nullptr;
   Note park;
@@ -142,9 +146,14 @@ void systemstack(F&& f) {
   if (g0->sched.sp == 0) fatal("systemstack: g0 has no base context");
   using Fn = std::remove_reference_t<F>;
   setg(g0);
+  // Back on gp's stack, gp is the current G again, also when f throws: the
+  // exception unwinds through the port's frame back to this one.
+  struct Restore {
+    G* gp;
+    ~Restore() { setg(gp); }
+  } restore{gp};
   gort_systemstack(const_cast<void*>(static_cast<const void*>(&f)),
                    &detail::call_thunk<Fn>, g0->sched.sp);
-  setg(gp);
 }
 
 // stackalloc: a stack of at least n bytes with a guard page below it;

@@ -1,6 +1,15 @@
-// sched.hpp: the scheduler's shared state and its internal entry points.
-// proc.cpp holds the design notes; this header is what chan.cpp, time.cpp
-// and sync.cpp use to park and ready goroutines.
+// sched.hpp: the scheduler's state and its internal entry points.
+//
+// proc.cpp holds the design notes. The scheduler's code is split by scope,
+// as Go's proc.go is not but its later files are:
+//   proc.cpp    Ms, Gs, the scheduling loop, parking and readying, blocking
+//               calls
+//   runq.cpp    per-P run queues, the global run queue, idle Ps
+//   sysmon.cpp  sysmon: retaking Ps, preemption requests, the scavenger's
+//               clock, schedtrace and debug dumps
+//   run.cpp     gort::run: start, the end of a run, teardown, abandoned Ms
+//   time.cpp    timers
+// This header is what they, chan.cpp and sync.cpp share.
 #pragma once
 
 #include <atomic>
@@ -39,6 +48,87 @@ struct P {
   std::int64_t sysmon_syscallwhen = 0;
 };
 
+// Timers (time.cpp). A timer calls f(arg) on some M's g0 once `when`
+// (nanotime) has passed, with its heap locked: f must not block, nor add or
+// delete timers. Each run has its own heap (Sched::timers); a timer
+// remembers the heap it was added to, and teardown detaches every timer
+// still in it (heap = nullptr), so a Timer that outlives its run can still
+// be stopped and destroyed.
+struct TimerHeap;
+struct timer {
+  std::int64_t when = 0;
+  void (*f)(void* arg) = nullptr;
+  void* arg = nullptr;
+  std::int32_t idx = -1;      // position in the heap, -1 if absent
+  TimerHeap* heap = nullptr;  // the heap it was last added to
+  bool owned = false;         // teardown calls f_free(arg) if still pending
+  void (*f_free)(void* arg) = nullptr;
+};
+
+struct TimerHeap {
+  Lock lock;
+  timer** t = nullptr;
+  std::int32_t n = 0;
+  std::int32_t cap = 0;
+  std::atomic<std::int64_t> next{INT64_MAX};
+};
+
+// Sched: the state of one run of gort::run. A run's Ms point to it
+// (M::sched), so an M abandoned when its run ended (run.cpp) keeps using the
+// state of its own run, never that of a later one; the last such M to
+// leave frees it.
+struct Sched {
+  Lock lock;
+  // Global run queue.
+  G* runqhead = nullptr;
+  G* runqtail = nullptr;
+  std::atomic<std::int32_t> runqsize{0};
+  // Idle Ps and Ms.
+  P* pidle = nullptr;
+  std::atomic<std::int32_t> npidle{0};
+  M* midle = nullptr;
+  std::int32_t nmidle = 0;
+  // Ms that run goroutines and have not left: m0 only when threads is
+  // false (with threads, the thread that called run only waits).
+  std::int32_t mcount = 0;
+  std::atomic<std::int32_t> nmspinning{0};
+  M* timed_m = nullptr;           // the idle M sleeping until the next timer
+  // All Ps, Ms, Gs.
+  P** allp = nullptr;
+  std::int32_t gomaxprocs = 0;
+  M* allm = nullptr;
+  Lock allglock;
+  G* allgs = nullptr;
+  // Free Gs beyond the per-P lists.
+  Lock gflock;
+  G* gfree = nullptr;
+  std::int32_t ngfree = 0;
+  std::atomic<std::int64_t> ngoroutines{0};
+  std::int64_t scavenge_delay = 0;
+  std::atomic<std::uint64_t> goidgen{0};
+  TimerHeap timers;
+  // Lifecycle (run.cpp).
+  std::atomic<bool> exiting{false};
+  std::atomic<std::uint32_t> mexits{0};  // futex word: bumped when an M leaves
+  Note main_done;                        // main returned (threads: m0 waits on it)
+  bool abandoned = false;  // run returned with Ms still out; the last to leave frees this
+  M* m0 = nullptr;
+  bool threads = true;
+  std::size_t stack_size = 0;
+  // sysmon.
+  bool sysmon_on = false;
+  void* sysmon_thread = nullptr;
+  Note sysmon_done;
+  std::atomic<std::uint32_t> sysmon_wake{0};
+  std::int64_t schedtrace_ms = 0;
+  bool scheddetail = false;
+  std::int64_t start_time = 0;
+};
+
+// current_sched: the running run's state, or nullptr. For code that has no
+// M of a run at hand (debug dumps, mem_stats); everything else uses its M's.
+Sched* current_sched();
+
 // gopark: park the current G. On g0, after its context is saved, unlockf(gp,
 // lock) runs; if it returns false the G is resumed at once. reason shows in
 // deadlock reports. A G must be made runnable again with goready.
@@ -57,31 +147,69 @@ inline void checkpreempt() {
   G* gp = getg();
   if (gp != nullptr && gp->preempt.load(std::memory_order_relaxed)) gosched();
 }
-// in_runtime: the calling code runs as a goroutine of gort::run.
+// in_goroutine: the calling code runs as a goroutine of gort::run.
 bool in_goroutine();
 // check_allocator_integrity: stack_check_integrity over the pools and every
 // P's cache. On the system stack, while no other P is running goroutines.
 const char* check_allocator_integrity();
 // debug_dump: print every P, M and G without taking any lock (a hang
-// watchdog's last word; the picture may be torn).
+// watchdog's last word; the picture may be torn, never a crash).
 void debug_dump();
+// chans_live: channels made and not yet released (chan.cpp; for tests).
+std::int64_t chans_live();
 // fastrand: per-M pseudo-random numbers.
 std::uint32_t fastrand();
 
-// Timers (time.cpp). A timer calls f(arg) on some M's g0 once `when`
-// (nanotime) has passed, with the timer heap locked: f must not block, nor
-// add or delete timers.
-struct timer {
-  std::int64_t when = 0;
-  void (*f)(void* arg) = nullptr;
-  void* arg = nullptr;
-  std::int32_t idx = -1;  // position in the heap, -1 if absent
-};
-void addtimer(timer* t);
+// Run queues (runq.cpp). Local queues: runqput/runqget by the owner only.
+bool runqempty(P* pp);
+void runqput(Sched& s, P* pp, G* gp, bool next);
+G* runqget(P* pp, bool* inherit);
+G* runqsteal(P* pp, P* p2, bool steal_next);
+// Global queue and idle Ps: sched.lock held.
+void globrunqput(Sched& s, G* gp);
+void globrunqputbatch(Sched& s, G* head, G* tail, std::int32_t n);
+G* globrunqget(Sched& s, P* pp, std::int32_t max);
+void pidleput(Sched& s, P* pp);
+P* pidleget(Sched& s);
+
+// Ms and Ps (proc.cpp).
+extern FixAlloc<G> gallocator;  // every G and M of every run
+extern FixAlloc<M> mallocator;
+void mcommoninit(M* mp, G* g0, Sched* s);
+void acquirep(P* pp);
+P* releasep();
+void startm(Sched& s, P* pp, bool spinning);
+void wakep(Sched& s);
+void handoffp(Sched& s, P* pp);
+void wake_timed_m(Sched& s);
+void stopm();
+[[noreturn]] void schedule();
+void mstart(void* arg);
+const char* status_name(Gstatus st);
+void print_goroutines(Sched& s);
+// freeg: give a G's memory back (its stack, its function object). For
+// teardown only.
+void freeg(G* gp);
+void freem(M* mp);
+void freeallgs(Sched& s);
+
+// The end of a run (run.cpp).
+void maindone(Sched& s);
+[[noreturn]] void mexit();
+
+// sysmon (sysmon.cpp).
+void sysmon(void* arg);
+void scavenge(Sched& s, std::int64_t now);
+void schedtrace(Sched& s, std::int64_t now, bool detail);
+
+// Timers (time.cpp).
+void addtimer(Sched& s, timer* t);
 bool deltimer(timer* t);  // true if it removed t before it fired
-std::int64_t next_timer();  // earliest when, or INT64_MAX
-void runtimers(std::int64_t now);
-bool timers_pending();
-void timers_clear();
+std::int64_t next_timer(TimerHeap& h);  // earliest when, or INT64_MAX
+void runtimers(TimerHeap& h, std::int64_t now);
+inline bool timers_pending(TimerHeap& h) { return next_timer(h) != INT64_MAX; }
+// timers_clear: detach every pending timer (teardown); owned ones are freed.
+void timers_clear(TimerHeap& h);
+void timers_changed(Sched& s);  // proc.cpp: a nearer timer was added
 
 }  // namespace gort::rt

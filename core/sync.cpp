@@ -49,14 +49,34 @@ void semacquire(detail::WaitList& w, const char* reason) {
   rt::gopark_unlock(&l, reason);
 }
 
-void semrelease(detail::WaitList& w) {
+// semrelease_n: n releases at once. Every waiter is taken off the list in
+// one lock hold, before any is readied: the first one to run may destroy
+// the object that holds w (a WaitGroup's waiters may), so w must not be
+// touched again once one is readied.
+void semrelease_n(detail::WaitList& w, std::uint32_t n) {
   rt::Lock& l = lock_of(w);
+  G* ready = nullptr;
+  G** tail = &ready;
   l.lock();
-  G* gp = pop(w);
-  if (gp == nullptr) ++w.count;
+  for (; n > 0; --n) {
+    G* gp = pop(w);
+    if (gp == nullptr) {
+      w.count += n;
+      break;
+    }
+    *tail = gp;
+    tail = &gp->schedlink;
+  }
+  *tail = nullptr;
   l.unlock();
-  if (gp) rt::goready(gp);
+  while (ready) {
+    G* next = ready->schedlink;  // read before goready: gp may run at once
+    rt::goready(ready);
+    ready = next;
+  }
 }
+
+void semrelease(detail::WaitList& w) { semrelease_n(w, 1); }
 
 void WaitGroup::add(std::int64_t n) {
   // Go's design: counter and waiter count in one word, so that the add that
@@ -70,7 +90,7 @@ void WaitGroup::add(std::int64_t n) {
   if (v > 0 || waiters == 0) return;
   // Counter zero with waiters: nobody may add or wait concurrently now.
   state_.store(0, std::memory_order_relaxed);
-  for (; waiters > 0; --waiters) semrelease(sema_);
+  semrelease_n(sema_, waiters);
 }
 
 void WaitGroup::wait() {

@@ -1,6 +1,7 @@
 // time.cpp: timers, sleep, and timers that send on a channel.
 //
-// One 4-ary min-heap of timer*, keyed by when, under its own lock. Any M
+// One 4-ary min-heap of timer* per run (Sched::timers), keyed by when, under
+// its own lock. Any M
 // runs due timers: every pass through findrunnable, and the idle M that
 // sleeps with a timeout for the earliest one (proc.cpp). Timer functions run
 // with the heap lock held, one at a time in deadline order, so that two Ms
@@ -16,110 +17,113 @@
 
 namespace gort::rt {
 
-void timers_changed();  // proc.cpp: a nearer timer was added
-
 namespace {
 
-struct Heap {
-  Lock lock;
-  timer** t = nullptr;
-  std::int32_t n = 0;
-  std::int32_t cap = 0;
-  std::atomic<std::int64_t> next{INT64_MAX};
-};
-Heap heap;
-
-void set(std::int32_t i, timer* t) {
-  heap.t[i] = t;
+void set(TimerHeap& h, std::int32_t i, timer* t) {
+  h.t[i] = t;
   t->idx = i;
 }
 
-void siftup(std::int32_t i) {
-  timer* t = heap.t[i];
+void siftup(TimerHeap& h, std::int32_t i) {
+  timer* t = h.t[i];
   while (i > 0) {
     std::int32_t p = (i - 1) / 4;
-    if (heap.t[p]->when <= t->when) break;
-    set(i, heap.t[p]);
+    if (h.t[p]->when <= t->when) break;
+    set(h, i, h.t[p]);
     i = p;
   }
-  set(i, t);
+  set(h, i, t);
 }
 
-void siftdown(std::int32_t i) {
-  timer* t = heap.t[i];
+void siftdown(TimerHeap& h, std::int32_t i) {
+  timer* t = h.t[i];
   for (;;) {
     std::int32_t c = i * 4 + 1;
-    if (c >= heap.n) break;
+    if (c >= h.n) break;
     std::int32_t best = c;
-    for (std::int32_t k = c + 1; k < c + 4 && k < heap.n; ++k)
-      if (heap.t[k]->when < heap.t[best]->when) best = k;
-    if (heap.t[best]->when >= t->when) break;
-    set(i, heap.t[best]);
+    for (std::int32_t k = c + 1; k < c + 4 && k < h.n; ++k)
+      if (h.t[k]->when < h.t[best]->when) best = k;
+    if (h.t[best]->when >= t->when) break;
+    set(h, i, h.t[best]);
     i = best;
   }
-  set(i, t);
+  set(h, i, t);
 }
 
-void remove_at(std::int32_t i) {
-  timer* last = heap.t[--heap.n];
-  heap.t[i]->idx = -1;
-  if (i < heap.n) {
-    set(i, last);
-    siftup(i);
-    siftdown(last->idx);
+void remove_at(TimerHeap& h, std::int32_t i) {
+  timer* last = h.t[--h.n];
+  h.t[i]->idx = -1;
+  if (i < h.n) {
+    set(h, i, last);
+    siftup(h, i);
+    siftdown(h, last->idx);
   }
-  heap.next.store(heap.n ? heap.t[0]->when : INT64_MAX, std::memory_order_release);
+  h.next.store(h.n ? h.t[0]->when : INT64_MAX, std::memory_order_release);
 }
 
 }  // namespace
 
-void addtimer(timer* t) {
+void addtimer(Sched& s, timer* t) {
+  TimerHeap& h = s.timers;
   bool nearer;
   {
-    LockGuard l(heap.lock);
+    LockGuard l(h.lock);
     if (t->idx >= 0) fatal("addtimer: timer already added");
-    if (heap.n == heap.cap) {
-      std::int32_t cap = heap.cap ? heap.cap * 2 : 64;
+    if (h.n == h.cap) {
+      std::int32_t cap = h.cap ? h.cap * 2 : 64;
       auto** nt = new timer*[cap];
-      for (std::int32_t i = 0; i < heap.n; ++i) nt[i] = heap.t[i];
-      delete[] heap.t;
-      heap.t = nt;
-      heap.cap = cap;
+      for (std::int32_t i = 0; i < h.n; ++i) nt[i] = h.t[i];
+      delete[] h.t;
+      h.t = nt;
+      h.cap = cap;
     }
-    set(heap.n++, t);
-    siftup(t->idx);
-    nearer = heap.t[0] == t;
-    heap.next.store(heap.t[0]->when, std::memory_order_release);
+    t->heap = &h;
+    set(h, h.n++, t);
+    siftup(h, t->idx);
+    nearer = h.t[0] == t;
+    h.next.store(h.t[0]->when, std::memory_order_release);
   }
-  if (nearer) timers_changed();
+  if (nearer) timers_changed(s);
 }
 
 bool deltimer(timer* t) {
-  LockGuard l(heap.lock);
+  // t->heap changes only in addtimer (by t's owner) and when the run's
+  // teardown detaches it (no goroutine of that run is left to race).
+  TimerHeap* h = t->heap;
+  if (h == nullptr) return false;
+  LockGuard l(h->lock);
   if (t->idx < 0) return false;
-  remove_at(t->idx);
+  remove_at(*h, t->idx);
   return true;
 }
 
-std::int64_t next_timer() { return heap.next.load(std::memory_order_acquire); }
+std::int64_t next_timer(TimerHeap& h) { return h.next.load(std::memory_order_acquire); }
 
-bool timers_pending() { return next_timer() != INT64_MAX; }
-
-void runtimers(std::int64_t now) {
-  if (next_timer() > now) return;
-  LockGuard l(heap.lock);
-  while (heap.n > 0 && heap.t[0]->when <= now) {
-    timer* t = heap.t[0];
-    remove_at(0);
+void runtimers(TimerHeap& h, std::int64_t now) {
+  if (next_timer(h) > now) return;
+  LockGuard l(h.lock);
+  while (h.n > 0 && h.t[0]->when <= now) {
+    timer* t = h.t[0];
+    remove_at(h, 0);
     t->f(t->arg);  // must not block or touch the heap; may free t
   }
 }
 
-void timers_clear() {
-  LockGuard l(heap.lock);
-  for (std::int32_t i = 0; i < heap.n; ++i) heap.t[i]->idx = -1;
-  heap.n = 0;
-  heap.next.store(INT64_MAX);
+void timers_clear(TimerHeap& h) {
+  LockGuard l(h.lock);
+  for (std::int32_t i = 0; i < h.n; ++i) {
+    timer* t = h.t[i];
+    t->idx = -1;
+    t->heap = nullptr;
+    // A one-shot timer nobody else refers to (gort::after) would leak,
+    // with its channel, if it never fired.
+    if (t->owned) t->f_free(t->arg);
+  }
+  h.n = 0;
+  h.next.store(INT64_MAX);
+  delete[] h.t;
+  h.t = nullptr;
+  h.cap = 0;
 }
 
 }  // namespace gort::rt
@@ -146,8 +150,8 @@ void sleep_ns(std::int64_t ns) {
   };
   // Add the timer only once this G is parked, so that it cannot fire first.
   gopark(
-      [](G*, void* p) {
-        addtimer(static_cast<timer*>(p));
+      [](G* g, void* p) {
+        addtimer(*g->m->sched, static_cast<timer*>(p));
         return true;
       },
       &t, "sleep");
@@ -160,6 +164,18 @@ struct chantimer {
 };
 
 namespace {
+// run_of: the run of the calling goroutine, for timers it creates.
+Sched& run_of(const char* what) {
+  if (!in_goroutine()) fatal(what, " called outside a goroutine of gort::run");
+  return *getg()->m->sched;
+}
+
+void chantimer_free_owned(void* arg) {
+  auto* ct = static_cast<chantimer*>(arg);
+  chan_release(ct->c);
+  delete ct;
+}
+
 void chantimer_fire(void* arg) {
   auto* ct = static_cast<chantimer*>(arg);
   Clock::time_point now = Clock::now();
@@ -172,6 +188,7 @@ void chantimer_fire(void* arg) {
 }  // namespace
 
 chantimer* chantimer_new(hchan* c, std::int64_t ns, bool owned) {
+  Sched& s = run_of(owned ? "gort::after" : "gort::Timer");
   auto* ct = new chantimer;
   ct->c = c;
   ct->owned = owned;
@@ -179,16 +196,19 @@ chantimer* chantimer_new(hchan* c, std::int64_t ns, bool owned) {
   ct->t.when = os::nanotime() + (ns > 0 ? ns : 0);
   ct->t.f = &chantimer_fire;
   ct->t.arg = ct;
-  addtimer(&ct->t);
+  ct->t.owned = owned;
+  ct->t.f_free = &chantimer_free_owned;
+  addtimer(s, &ct->t);
   return ct;
 }
 
 bool chantimer_stop(chantimer* t) { return deltimer(&t->t); }
 
 bool chantimer_reset(chantimer* t, std::int64_t ns) {
+  Sched& s = run_of("gort::Timer::reset");
   bool active = deltimer(&t->t);
   t->t.when = os::nanotime() + (ns > 0 ? ns : 0);
-  addtimer(&t->t);
+  addtimer(s, &t->t);
   return active;
 }
 

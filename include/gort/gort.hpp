@@ -9,8 +9,32 @@
 //       return *c.recv();
 //     });
 //   }
+//
+// Goroutines migrate between threads. A goroutine may resume on another OS
+// thread after anything that can park it (a channel operation, select,
+// sleep_for, yield, Mutex::lock, WaitGroup::wait, the end of blocking()).
+// What that means for thread-bound state:
+//   - errno: gort's own operations may change it (its futex calls do).
+//     Inside a blocking(f) call, f runs on one thread from start to end, so
+//     errno set by a system call in f is f's to read; when blocking()
+//     returns, errno on the thread the goroutine continues on holds the
+//     value f left. The compiler may keep errno's address (glibc's
+//     __errno_location() is a const function) across a park in one
+//     function; read errno before parking, or return it from f.
+//   - thread_local variables: a goroutine sees the thread's copy of the
+//     moment; after a park it may be another thread's. Keep per-goroutine
+//     state in the goroutine's own objects, or pin the goroutine to its
+//     thread with lock_os_thread() (in a later release).
+//   - Exceptions: a goroutine must not park inside a catch block (or while
+//     std::current_exception()/uncaught_exceptions() matter): the C++
+//     runtime's caught-exception stack is per thread, so resuming the
+//     handler on another thread corrupts it. Copy what you need
+//     (std::exception_ptr), leave the catch block, then park.
+//   - Locks of the C++ library (std::mutex) must be released on the thread
+//     that took them: do not park while holding one.
 #pragma once
 
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <exception>
@@ -51,9 +75,19 @@ struct MemStats {
 };
 MemStats mem_stats();
 
-// run: start the runtime on the calling thread, run main() as the main
-// goroutine, and return main's result (0 for void) when it returns. Other
-// goroutines still alive then are abandoned, as in Go. One run at a time.
+// run: start the runtime, run main() as the main goroutine, and return
+// main's result (0 for void) when it returns. The calling thread waits
+// while goroutines run on gort's threads (with Config::threads = false it
+// runs them itself). One run at a time.
+//
+// When main returns, run returns. Other goroutines still alive are
+// abandoned, as in Go: those parked are never resumed; a goroutine inside a
+// blocking() call that has not returned within about 100 ms, or one
+// running without reaching a safe point, keeps its thread, which leaves
+// when the call returns or the goroutine reaches a safe point, without
+// running the goroutine further. Nothing such a goroutine uses is freed
+// under it; its frames are freed without unwinding. Objects of one run
+// (channels, WaitGroups) must not be used by another.
 template <class F>
 int run(F main, Config cfg = {}) {
   using R = std::invoke_result_t<F&>;
@@ -90,6 +124,8 @@ inline void sleep_for(std::chrono::nanoseconds d) { detail::sleep_ns(d.count());
 // blocking: run a blocking or foreign call f() on the system stack with
 // this goroutine's processor handed off, so other goroutines keep running;
 // return its result. f must not use goroutine operations (channels, go).
+// f runs on one thread from start to end; errno after blocking() returns is
+// the value f left (see "Goroutines migrate" above).
 template <class F>
 auto blocking(F&& f) -> std::invoke_result_t<F&> {
   using R = std::invoke_result_t<F&>;
@@ -99,6 +135,7 @@ auto blocking(F&& f) -> std::invoke_result_t<F&> {
 #if defined(__cpp_exceptions)
     std::exception_ptr error{};
 #endif
+    int err = 0;
   } call;
   call.f = &f;
   detail::entersyscall();
@@ -117,9 +154,11 @@ auto blocking(F&& f) -> std::invoke_result_t<F&> {
           c->error = std::current_exception();
         }
 #endif
+        c->err = errno;
       },
       &call);
   detail::exitsyscall();
+  errno = call.err;  // on the thread this goroutine continues on
 #if defined(__cpp_exceptions)
   if (call.error) std::rethrow_exception(call.error);
 #endif

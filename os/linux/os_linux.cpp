@@ -171,6 +171,11 @@ void joinosproc(void* handle) {
   if (err != 0) rt::fatal("joinosproc: pthread_join failed, errno ", err);
 }
 
+void detachosproc(void* handle) {
+  int err = pthread_detach(reinterpret_cast<pthread_t>(handle));
+  if (err != 0) rt::fatal("detachosproc: pthread_detach failed, errno ", err);
+}
+
 void exit(int code) { ::_exit(code); }
 
 }  // namespace gort::os

@@ -1,4 +1,5 @@
 // Misuse and deadlock end in a precise fatal message and exit status 2.
+#include "sched.hpp"
 #include "testutil.hpp"
 
 namespace gort::test {
@@ -134,6 +135,24 @@ TEST(MisuseDeathTest, UncaughtExceptionInGoroutine) {
               ExitedWithCode(2), "fatal: uncaught exception in goroutine 2: boom");
 }
 #endif
+
+// Invariant 1: the heap lock is taken on the system stack only.
+// mem_stats() reads the heap's counters there; heap_stats() itself refuses
+// a goroutine stack.
+TEST(MisuseDeathTest, HeapStatsOnAGoroutineStack) {
+  EXPECT_EXIT(run([] { (void)rt::heap_stats(); }), ExitedWithCode(2), "fatal: heap_stats not on system stack");
+}
+
+TEST(MemStats, FromAGoroutineAndFromOutsideARun) {
+  run([] {
+    MemStats m = mem_stats();
+    EXPECT_GT(m.heap_reserved, 0u);
+    EXPECT_EQ(m.goroutines, 1u);
+  });
+  MemStats m = mem_stats();
+  EXPECT_GT(m.heap_reserved, 0u);
+  EXPECT_EQ(m.goroutines, 0u);
+}
 
 }  // namespace
 }  // namespace gort::test

@@ -1,0 +1,197 @@
+// runq.cpp: run queues and idle Ps (Go's runqput/runqget/runqsteal,
+// globrunqput/globrunqget, pidleput/pidleget).
+//
+// Each P has a bounded ring of runnable Gs: only the owner puts, at the
+// tail; anyone takes at the head with a CAS (the owner when it schedules, a
+// thief stealing half). runnext holds the G readied last by this P, so that
+// a sender and its receiver run back to back. A full ring moves half of
+// itself to the global queue, which lives under sched.lock.
+#include "sched.hpp"
+
+#include "os.hpp"
+
+namespace gort::rt {
+
+bool runqempty(P* pp) {
+  // runnext and the queue are read separately: retry if the tail moved.
+  // seq_cst: an M giving up spinning reads these after its nmspinning
+  // decrement, the mirror of wakep's read after a put (proc.cpp, wakep).
+  for (;;) {
+    std::uint32_t head = pp->runqhead.load(std::memory_order_seq_cst);
+    std::uint32_t tail = pp->runqtail.load(std::memory_order_seq_cst);
+    G* next = pp->runnext.load(std::memory_order_seq_cst);
+    if (tail == pp->runqtail.load(std::memory_order_seq_cst)) return head == tail && next == nullptr;
+  }
+}
+
+void globrunqput(Sched& s, G* gp) {
+  gp->schedlink = nullptr;
+  if (s.runqtail)
+    s.runqtail->schedlink = gp;
+  else
+    s.runqhead = gp;
+  s.runqtail = gp;
+  s.runqsize.fetch_add(1, std::memory_order_relaxed);
+}
+
+void globrunqputbatch(Sched& s, G* head, G* tail, std::int32_t n) {
+  tail->schedlink = nullptr;
+  if (s.runqtail)
+    s.runqtail->schedlink = head;
+  else
+    s.runqhead = head;
+  s.runqtail = tail;
+  s.runqsize.fetch_add(n, std::memory_order_relaxed);
+}
+
+// globrunqget: take a batch for pp (max 0: a fair share); sched.lock held.
+// The batch is capped by the free room in pp's ring, so every G but the one
+// returned goes straight into it: the lock is held here, and a full ring
+// would otherwise spill back to the global queue under the same lock (the
+// old code did exactly that: a self-deadlock waiting to happen).
+G* globrunqget(Sched& s, P* pp, std::int32_t max) {
+  std::int32_t size = s.runqsize.load(std::memory_order_relaxed);
+  if (size == 0) return nullptr;
+  std::int32_t n = size / s.gomaxprocs + 1;
+  if (n > size) n = size;
+  if (max > 0 && n > max) n = max;
+  if (n > static_cast<std::int32_t>(kRunqSize / 2)) n = kRunqSize / 2;
+  std::uint32_t head = pp->runqhead.load(std::memory_order_acquire);
+  std::uint32_t tail = pp->runqtail.load(std::memory_order_relaxed);
+  auto room = static_cast<std::int32_t>(kRunqSize - (tail - head));
+  if (n > room + 1) n = room + 1;  // one is returned, not queued
+  s.runqsize.fetch_sub(n, std::memory_order_relaxed);
+  G* gp = s.runqhead;
+  s.runqhead = gp->schedlink;
+  if (s.runqhead == nullptr) s.runqtail = nullptr;
+  for (std::int32_t i = 1; i < n; ++i) {
+    G* g1 = s.runqhead;
+    s.runqhead = g1->schedlink;
+    if (s.runqhead == nullptr) s.runqtail = nullptr;
+    pp->runq[tail % kRunqSize].store(g1, std::memory_order_relaxed);
+    ++tail;
+  }
+  pp->runqtail.store(tail, std::memory_order_release);
+  return gp;
+}
+
+namespace {
+
+// runqputslow: move half of pp's full queue and gp to the global queue.
+bool runqputslow(Sched& s, P* pp, G* gp, std::uint32_t head, std::uint32_t tail) {
+  constexpr std::uint32_t n = kRunqSize / 2;
+  G* batch[n + 1];
+  if (tail - head != kRunqSize) fatal("runqputslow: queue is not full");
+  for (std::uint32_t i = 0; i < n; ++i)
+    batch[i] = pp->runq[(head + i) % kRunqSize].load(std::memory_order_relaxed);
+  if (!pp->runqhead.compare_exchange_strong(head, head + n, std::memory_order_release))
+    return false;
+  batch[n] = gp;
+  for (std::uint32_t i = 0; i < n; ++i) batch[i]->schedlink = batch[i + 1];
+  LockGuard l(s.lock);
+  globrunqputbatch(s, batch[0], batch[n], n + 1);
+  return true;
+}
+
+// runqgrab: take half of p2's queue into batch (and its runnext if
+// steal_next and the queue is empty). Returns the count.
+std::uint32_t runqgrab(P* p2, G** batch, std::uint32_t batch_head, bool steal_next) {
+  for (;;) {
+    std::uint32_t head = p2->runqhead.load(std::memory_order_acquire);
+    std::uint32_t tail = p2->runqtail.load(std::memory_order_acquire);
+    std::uint32_t n = tail - head;
+    n = n - n / 2;
+    if (n == 0) {
+      if (steal_next) {
+        G* next = p2->runnext.load(std::memory_order_acquire);
+        if (next != nullptr) {
+          // Let a running owner that is about to schedule its runnext win.
+          if (p2->status.load(std::memory_order_relaxed) == Pstatus::running) os::osyield();
+          if (!p2->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) continue;
+          batch[batch_head % kRunqSize] = next;
+          return 1;
+        }
+      }
+      return 0;
+    }
+    if (n > kRunqSize / 2) continue;  // read an inconsistent head/tail pair
+    for (std::uint32_t i = 0; i < n; ++i)
+      batch[(batch_head + i) % kRunqSize] = p2->runq[(head + i) % kRunqSize].load(std::memory_order_relaxed);
+    if (p2->runqhead.compare_exchange_strong(head, head + n, std::memory_order_release)) return n;
+  }
+}
+
+}  // namespace
+
+// runqput: owner only. next: into runnext, kicking its old G to the queue.
+// The runnext exchange is seq_cst: it is the store that publishes gp before
+// wakep reads npidle/nmspinning (see wakep).
+void runqput(Sched& s, P* pp, G* gp, bool next) {
+  if (next) {
+    gp = pp->runnext.exchange(gp, std::memory_order_seq_cst);
+    if (gp == nullptr) return;
+  }
+  for (;;) {
+    std::uint32_t head = pp->runqhead.load(std::memory_order_acquire);
+    std::uint32_t tail = pp->runqtail.load(std::memory_order_relaxed);
+    if (tail - head < kRunqSize) {
+      pp->runq[tail % kRunqSize].store(gp, std::memory_order_relaxed);
+      pp->runqtail.store(tail + 1, std::memory_order_release);
+      return;
+    }
+    if (runqputslow(s, pp, gp, head, tail)) return;
+  }
+}
+
+// runqget: owner only. *inherit: a runnext G inherits the current time
+// slice.
+G* runqget(P* pp, bool* inherit) {
+  G* next = pp->runnext.load(std::memory_order_relaxed);
+  if (next != nullptr && pp->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) {
+    *inherit = true;
+    return next;
+  }
+  *inherit = false;
+  for (;;) {
+    std::uint32_t head = pp->runqhead.load(std::memory_order_acquire);
+    std::uint32_t tail = pp->runqtail.load(std::memory_order_relaxed);
+    if (tail == head) return nullptr;
+    G* gp = pp->runq[head % kRunqSize].load(std::memory_order_relaxed);
+    if (pp->runqhead.compare_exchange_weak(head, head + 1, std::memory_order_release)) return gp;
+  }
+}
+
+// runqsteal: steal half of p2's Gs into pp's queue; return one to run.
+G* runqsteal(P* pp, P* p2, bool steal_next) {
+  std::uint32_t tail = pp->runqtail.load(std::memory_order_relaxed);
+  G* batch[kRunqSize];
+  std::uint32_t n = runqgrab(p2, batch, 0, steal_next);
+  if (n == 0) return nullptr;
+  G* gp = batch[n - 1];
+  if (--n == 0) return gp;
+  for (std::uint32_t i = 0; i < n; ++i) pp->runq[(tail + i) % kRunqSize].store(batch[i], std::memory_order_relaxed);
+  pp->runqtail.store(tail + n, std::memory_order_release);
+  return gp;
+}
+
+// pidleput: sched.lock held. npidle is seq_cst: wakep reads it after
+// publishing work, and a spinning M that gives up its P re-checks the
+// queues after this increment (proc.cpp, findrunnable).
+void pidleput(Sched& s, P* pp) {
+  if (!runqempty(pp)) fatal("pidleput: P has non-empty run queue");
+  pp->status.store(Pstatus::idle, std::memory_order_release);
+  pp->link = s.pidle;
+  s.pidle = pp;
+  s.npidle.fetch_add(1, std::memory_order_seq_cst);
+}
+
+P* pidleget(Sched& s) {
+  P* pp = s.pidle;
+  if (pp) {
+    s.pidle = pp->link;
+    s.npidle.fetch_sub(1, std::memory_order_relaxed);
+  }
+  return pp;
+}
+
+}  // namespace gort::rt
