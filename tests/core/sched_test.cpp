@@ -9,6 +9,7 @@
 
 #include "sched.hpp"
 #include "testutil.hpp"
+#include "thread_count.hpp"
 
 namespace gort::test {
 namespace {
@@ -161,8 +162,18 @@ TEST(Sched, YieldLetsOthersRun) {
       Config{1});
 }
 
+// Every thread the runtime starts goes through pthread_create (os::newosproc),
+// and every call of it is counted (thread_count.cpp): a thread that started
+// and exited during the run still shows. The /proc count is kept as a second
+// check, for a thread started some other way that is still alive.
 TEST(Sched, NoThreadsWhenThreadsIsFalse) {
+  // The counter sees the runtime's threads: a run with threads starts sysmon.
+  long with_threads = pthread_creates();
+  run([] {}, Config{1});
+  ASSERT_GT(pthread_creates(), with_threads) << "pthread_create is not wrapped (tests/CMakeLists.txt)";
+
   int before = threads_in_process();
+  long creates_before = pthread_creates();
   int during = -1;
   long sum = 0;
   run(
@@ -182,6 +193,8 @@ TEST(Sched, NoThreadsWhenThreadsIsFalse) {
         during = threads_in_process();
       },
       Config{1, false});
+  EXPECT_EQ(pthread_creates() - creates_before, 0)
+      << "pthread_create was called with Config::threads = false";
   EXPECT_EQ(sum, 4950);
   // Not equal: a thread of an earlier run may still be leaving the kernel's
   // books after pthread_join returned. None may have been added.

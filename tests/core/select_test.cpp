@@ -106,16 +106,35 @@ TEST(Select, ClosedChannelIsReadyWithNoValue) {
   });
 }
 
+// One channel in two cases, both ready: each select receives exactly one
+// value, in FIFO order, through the case it returns (and no other), and the
+// channel is empty after two; over many rounds either case is chosen about
+// half the time.
 TEST(Select, SameChannelInTwoCases) {
   run([] {
-    chan<int> a(2);
-    a.send(1);
-    a.send(2);
-    int total = 0;
-    for (int i = 0; i < 2; ++i)
-      select(on_recv(a, [&](std::optional<int> v) { total += *v; }),
-             on_recv(a, [&](std::optional<int> v) { total += *v * 10; }));
-    EXPECT_TRUE(total == 3 || total == 12 || total == 21 || total == 30) << total;
+    constexpr int kRounds = 200;
+    int chosen[2] = {};
+    for (int r = 0; r < kRounds; ++r) {
+      chan<int> a(2);
+      a.send(1);
+      a.send(2);
+      for (int want = 1; want <= 2; ++want) {
+        int got[2] = {0, 0};  // value received through case 0 and case 1
+        int calls = 0;
+        auto idx = select(on_recv(a, [&](std::optional<int> v) { ++calls; got[0] = v.value_or(-1); }),
+                          on_recv(a, [&](std::optional<int> v) { ++calls; got[1] = v.value_or(-1); }));
+        ASSERT_TRUE(idx == 0 || idx == 1) << idx;
+        EXPECT_EQ(calls, 1);
+        EXPECT_EQ(got[idx], want) << "round " << r << ": case " << idx;
+        EXPECT_EQ(got[1 - idx], 0) << "round " << r << ": the other case ran too";
+        ++chosen[idx];
+      }
+      EXPECT_EQ(a.size(), 0u);
+      EXPECT_EQ(a.try_recv(), std::nullopt);
+    }
+    // 400 fair coin flips: each side below 100 is 10 standard deviations out.
+    EXPECT_GE(chosen[0], kRounds / 2) << chosen[0] << " vs " << chosen[1];
+    EXPECT_GE(chosen[1], kRounds / 2) << chosen[0] << " vs " << chosen[1];
   });
 }
 

@@ -1,5 +1,6 @@
-// Timers: sleep never returns early, timers fire in deadline order, after()
-// and Timer (stop, reset).
+// Timers: sleep never returns early nor absurdly late, timers fire in
+// deadline order, after() and Timer (stop, reset). An idle runtime sleeps:
+// idle_test.cpp.
 #include <vector>
 
 #include "testutil.hpp"
@@ -95,6 +96,51 @@ TEST(Timers, ResetMovesTheDeadline) {
     t.c().recv();
   });
 }
+
+// "Not absurdly late": a 100 ms wait ends within 2 s natively, so a timeout
+// the OS port stretches or drops (the sleeper then waits for some unrelated
+// wake-up, or until the watchdog) fails here. With threads, sysmon's ticks
+// hide part of such a bug; without, nothing else wakes the one M. Under
+// emulation the bound is scaled by kScale (20 s): QEMU on a shared machine
+// can stall a thread for seconds, and this test must not flake.
+constexpr auto kWait = std::chrono::milliseconds(100);
+constexpr auto kLate = std::chrono::seconds(2) * kScale;
+
+template <class F>
+void expect_on_time(const char* what, F wait) {
+  auto t0 = Clock::now();
+  wait();
+  auto d = Clock::now() - t0;
+  EXPECT_GE(d, kWait) << what << " returned early";
+  EXPECT_LT(d, kLate) << what << " took "
+                      << std::chrono::duration_cast<std::chrono::milliseconds>(d).count() << " ms";
+}
+
+void hundred_ms_waits() {
+  expect_on_time("sleep_for", [] { sleep_for(kWait); });
+  expect_on_time("after", [] {
+    auto c = after(kWait);
+    c.recv();
+  });
+  expect_on_time("Timer", [] {
+    Timer t(kWait);
+    t.c().recv();
+  });
+  expect_on_time("Timer::reset", [] {
+    Timer t(std::chrono::hours(1));
+    t.reset(kWait);
+    t.c().recv();
+  });
+  expect_on_time("select on after", [] {
+    chan<int> never;
+    select(on_recv(never, [](std::optional<int>) { ADD_FAILURE(); }),
+           on_recv(after(kWait), [](auto) {}));
+  });
+}
+
+TEST(Timers, HundredMillisecondWaitsAreNeverEarlyNorAbsurdlyLate) { run(hundred_ms_waits); }
+
+TEST(Timers, HundredMillisecondWaitsWithoutThreads) { run(hundred_ms_waits, Config{1, false}); }
 
 TEST(Timers, ManySleepersOnManyPs) {
   run(
