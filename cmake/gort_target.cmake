@@ -31,6 +31,12 @@ if(NOT EXISTS "${PROJECT_SOURCE_DIR}/arch/${GORT_CPU}/asm_${GORT_CPU}.S")
   message(FATAL_ERROR "gort: arch/${GORT_CPU}/asm_${GORT_CPU}.S is missing")
 endif()
 file(GLOB GORT_OS_SOURCES "${PROJECT_SOURCE_DIR}/os/${GORT_OS}/*.cpp")
+# The signal-context accessors of this OS for this CPU (os/<os>/sigctxt_<cpu>.hpp).
+set(GORT_SIGCTXT "${PROJECT_SOURCE_DIR}/os/${GORT_OS}/sigctxt_${GORT_CPU}.hpp")
+if(NOT EXISTS "${GORT_SIGCTXT}")
+  message(FATAL_ERROR "gort: os/${GORT_OS}/sigctxt_${GORT_CPU}.hpp is missing "
+                      "(the signal-context accessors; docs/PORTING.md, signals)")
+endif()
 message(STATUS "gort: CPU port arch/${GORT_CPU} (${CMAKE_SYSTEM_PROCESSOR}), OS port os/${GORT_OS}")
 if(CMAKE_CROSSCOMPILING_EMULATOR)
   message(STATUS "gort: tests run under ${CMAKE_CROSSCOMPILING_EMULATOR}")

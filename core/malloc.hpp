@@ -144,6 +144,9 @@ struct StackCache {
   std::int32_t n = 0;
 };
 
+// stack_guard_bytes: the size of the guard below every stack (a multiple of
+// the page): a fault in [lo - stack_guard_bytes(), lo) is a stack overflow.
+std::size_t stack_guard_bytes();
 // stack_class: the class for a stack of n bytes, or -1 for a large stack.
 int stack_class(std::size_t n);
 // stack_class_size: the usable bytes of class c.

@@ -93,4 +93,82 @@ void detachosproc(void* handle);
 // or atexit handlers. Any thread, any stack.
 [[noreturn]] void exit(int code);
 
+// ---------------------------------------------------------------------------
+// Signals. Signal numbers are POSIX's (<signal.h> names); what differs per
+// OS (struct sigaction, siginfo_t, ucontext_t, the register file in a
+// context) stays in the OS port, which hands core a SigInfo.
+
+// SigStack: a thread's alternate signal stack as the OS reports it. flags
+// holds the OS's own bits (SS_DISABLE, SS_AUTODISARM, ...) so that a stack
+// gort found can be restored exactly.
+struct SigStack {
+  std::uintptr_t lo = 0;
+  std::size_t size = 0;
+  int flags = 0;
+  bool enabled = false;  // an alternate stack is installed
+};
+
+// sigaltstack_get / sigaltstack_set: read or install the calling thread's
+// alternate signal stack (set with enabled = false disables it; flags are
+// passed through). Any thread, any stack, signal handlers included; cannot
+// allocate, lock or block.
+void sigaltstack_get(SigStack* out);
+void sigaltstack_set(const SigStack& st);
+
+// SigInfo: what core's handler needs of a signal, filled by the OS port's
+// handler from siginfo_t and the context (sigctxt_<cpu>.hpp).
+struct SigInfo {
+  int sig = 0;
+  bool sent = false;             // sent by a process (kill, tgkill, raise), not by a fault
+  std::uintptr_t addr = 0;       // the faulting address (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP)
+  std::uintptr_t pc = 0;         // the interrupted pc
+  std::uintptr_t sp = 0;         // the interrupted sp
+  std::uintptr_t lr = 0;         // the link register (0 where the CPU has none)
+  void* ctx = nullptr;           // the OS's context (ucontext_t*), for sigctxt_regs
+};
+
+// SigHandler: core's handler. Runs on the thread's alternate signal stack
+// with every signal blocked. Returns normally to resume the interrupted
+// code.
+using SigHandler = void (*)(const SigInfo& info, void* osinfo);
+
+// setsig: install h for sig (SA_ONSTACK | SA_SIGINFO | SA_RESTART, every
+// signal blocked while it runs). The disposition found there is kept for
+// sigforward and restoresig, once: installing again keeps the first one.
+// Returns false if the OS refuses (QEMU user-mode refuses some real-time
+// signals). Not in a signal handler; does not allocate.
+bool setsig(int sig, SigHandler h);
+
+// restoresig: put back the disposition setsig found. Not in a handler.
+void restoresig(int sig);
+
+// SigPrev: what was installed for sig before gort (setsig's record, or the
+// current disposition if gort never installed one).
+enum class SigPrev { dfl, ign, handler };
+SigPrev sigprevious(int sig);
+
+// sigforward: hand a signal to the disposition setsig found, as the OS
+// would have run it (one-argument or SA_SIGINFO form, its sa_mask blocked
+// meanwhile, SA_RESETHAND honoured). Returns false if that disposition is
+// the default action (the caller decides: usually dieFromSignal). In a
+// signal handler; cannot allocate or lock.
+bool sigforward(int sig, void* osinfo, void* ctx);
+
+// diefromsignal: take sig's default action now: reset it to SIG_DFL,
+// unblock it and send it to this thread. Returns only if the default
+// action is to ignore it. In a signal handler; cannot allocate or lock.
+void diefromsignal(int sig);
+
+// signame: "SIGSEGV", ..., or nullptr for a number without a name. Any
+// context.
+const char* signame(int sig);
+
+// sigctxt_regs: the interrupted registers by DWARF number (unwind.hpp):
+// regs[i] with bit i set in known. In a signal handler.
+void sigctxt_regs(void* ctx, std::uintptr_t* regs, std::uint64_t* known, int nregs);
+
+// thread_id: the calling thread's OS id (for messages and tests). Any
+// context.
+long thread_id();
+
 }  // namespace gort::os

@@ -57,6 +57,7 @@
 
 #include "gort/gort.hpp"
 #include "os.hpp"
+#include "signal.hpp"
 
 namespace gort::rt {
 
@@ -208,6 +209,7 @@ void freeg(G* gp) {
 }
 
 void freem(M* mp) {
+  if (mp->gsignal) gallocator.free(mp->gsignal);  // its stack went in unminit
   gallocator.free(mp->g0);
   mallocator.free(mp);
 }
@@ -229,6 +231,7 @@ void mstart(void* arg) {
   G* g0 = mp->g0;
   os::current_stack(&g0->stack_lo, &g0->stack_hi);
   setg(g0);
+  minit(mp);
   if (gort_gosave(&g0->sched) == 0) {
     // The base context: mexit resumes it to end the thread.
     P* pp = mp->nextp;

@@ -55,6 +55,8 @@
 #include "gort/gort.hpp"
 #include "os.hpp"
 #include "sched.hpp"
+#include "signal.hpp"
+#include "unwind.hpp"
 
 namespace gort::rt {
 
@@ -150,11 +152,15 @@ void endrun(Sched& s, M* m0) {
     if (n == 0) break;
     std::int64_t left = kAbandonAfterNs - (os::nanotime() - start);
     if (left <= 0) {
+      sigqueue_teardown(s);
+      unminit(m0);
       abandon(s, m0);
       return;
     }
     os::futexsleep(reinterpret_cast<std::uint32_t*>(&s.mexits), seen, std::min<std::int64_t>(left, 1'000'000));
   }
+  sigqueue_teardown(s);
+  unminit(m0);  // before teardown: its stack goes back with the others
   teardown(s, m0);
   delete &s;
 }
@@ -190,6 +196,7 @@ void maindone(Sched& s) {
   for (std::int32_t i = 0; i < s.gomaxprocs; ++i)
     if (M* mp = __atomic_load_n(&s.allp[i]->m, __ATOMIC_RELAXED))
       if (G* gp = __atomic_load_n(&mp->curg, __ATOMIC_RELAXED)) gp->preempt.store(true, std::memory_order_relaxed);
+  sigqueue_stop(s);
   if (s.threads) s.main_done.wakeup();  // m0
 }
 
@@ -210,6 +217,7 @@ void maindone(Sched& s) {
   // wake m0 while still holding the lock: once we release it, s itself may
   // be freed.
   Gobuf base = mp->g0->sched;
+  unminit(mp);  // the thread's alternate stack back as minit found it
   s.lock.lock();
   --s.mcount;
   mp->exited = true;
@@ -243,6 +251,8 @@ using namespace gort::rt;
 
 int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
   if (g_running.exchange(true)) fatal("gort::run: the runtime is already running");
+  unwind_init();  // outside any handler: the unwinder's table of loaded objects
+  initsig();
   int procs = cfg.procs;
   if (procs <= 0) {
     if (const char* v = os::getenv("GORTMAXPROCS")) procs = std::atoi(v);
@@ -278,6 +288,7 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
   s.mcount = cfg.threads ? 0 : 1;
   s.allm = m0;
   setg(g0);
+  minit(m0);
 
   G* mg = gallocator.alloc();
   mg->goid = s.goidgen.fetch_add(1) + 1;
@@ -313,6 +324,8 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
     }
     // Back from mexit on m0: there is no other M.
     g_sched.store(nullptr, std::memory_order_release);
+    sigqueue_teardown(s);
+    unminit(m0);
     teardown(s, m0);
     delete sp;
   }

@@ -23,6 +23,7 @@
 
 #include "fatal.hpp"
 #include "lock.hpp"
+#include "os.hpp"
 #include "port.hpp"
 
 namespace gort::rt {
@@ -31,6 +32,9 @@ struct M;
 struct P;
 struct Sched;
 struct Sudog;
+namespace detail {
+struct SegmentScope;
+}
 
 enum class Gstatus : std::uint32_t { idle, runnable, running, syscall, waiting, dead };
 
@@ -55,6 +59,9 @@ struct G {
   std::atomic<std::uint32_t> select_done{0};
   Sudog* param = nullptr;     // the sudog that woke a parked G
   bool is_main = false;
+  // The innermost morestack segment in use (its scope records the bounds it
+  // returns to): the unwinder's map of this G's stack memory.
+  detail::SegmentScope* segments = nullptr;
   // The function a new G runs: fn_obj points into fn_buf or to the heap.
   void (*fn_run)(void*) = nullptr;
   void (*fn_destroy)(void*) = nullptr;
@@ -84,6 +91,9 @@ struct M {
   std::uint64_t fastrand = 0;
   bool (*waitunlockf)(G*, void*) = nullptr;
   void* waitlock = nullptr;
+  // Signals (signal.cpp).
+  os::SigStack sigstack_prev;  // the thread's alternate stack before minit
+  bool sigstack_ours = false;  // gsignal's stack came from stackalloc
 };
 
 // getg/setg: the G running on this thread. Out of line on purpose: a
@@ -178,13 +188,20 @@ struct SegmentScope {
   G* gp;
   Stack seg;
   std::uintptr_t old_lo, old_hi;
+  SegmentScope* outer;  // the segment (or nullptr: the G's stack) this one returns to
   explicit SegmentScope(std::size_t n) : gp(getg()), seg(segment_get(n)) {
     old_lo = gp->stack_lo;
     old_hi = gp->stack_hi;
+    outer = gp->segments;
+    // A signal on this thread may land between these stores and the
+    // switch of sp in morestack: the chain lists both stacks, so the
+    // unwinder may read either.
     gp->stack_lo = seg.lo;
     gp->stack_hi = seg.hi;
+    gp->segments = this;
   }
   ~SegmentScope() {
+    gp->segments = outer;
     gp->stack_lo = old_lo;
     gp->stack_hi = old_hi;
     segment_put(seg);

@@ -55,6 +55,7 @@ struct P {
 // still in it (heap = nullptr), so a Timer that outlives its run can still
 // be stopped and destroyed.
 struct TimerHeap;
+struct SigQueue;
 struct timer {
   std::int64_t when = 0;
   void (*f)(void* arg) = nullptr;
@@ -107,6 +108,7 @@ struct Sched {
   std::int64_t scavenge_delay = 0;
   std::atomic<std::uint64_t> goidgen{0};
   TimerHeap timers;
+  SigQueue* sigq = nullptr;  // gort::signal registrations (sigqueue.cpp)
   // Lifecycle (run.cpp).
   std::atomic<bool> exiting{false};
   std::atomic<std::uint32_t> mexits{0};  // futex word: bumped when an M leaves

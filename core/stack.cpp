@@ -120,6 +120,8 @@ StackCache* my_cache(int c) {
 
 }  // namespace
 
+std::size_t stack_guard_bytes() { return heap_page(); }  // TEMPORARY until the guards land
+
 int stack_class(std::size_t n) {
   std::size_t size = min_class();
   for (int c = 0; c < kNumStackClasses; ++c, size <<= 1)

@@ -3,6 +3,7 @@
 // yield, runs the scavenger, and prints schedtrace. Also the debug dump.
 #include "os.hpp"
 #include "sched.hpp"
+#include "signal.hpp"
 
 namespace gort::rt {
 
@@ -73,6 +74,7 @@ void sysmon(void* arg) {
   // sysmon has no P but a g0 of its own: scavenging runs on it.
   G* g0 = adopt_thread();
   g0->m->sched = &s;
+  minit(g0->m);
   std::int64_t delay = 20'000;  // 20 us, doubling to 10 ms while idle
   std::int64_t last_scavenge = os::nanotime();
   int idle = 0;
@@ -102,7 +104,9 @@ void sysmon(void* arg) {
     }
     if (s.schedtrace_ms > 0 && delay > s.schedtrace_ms * 1000000) delay = s.schedtrace_ms * 1000000;
   }
+  unminit(g0->m);
   setg(nullptr);
+  if (g0->m->gsignal) gallocator.free(g0->m->gsignal);
   delete g0->m;
   delete g0;
   s.sysmon_done.wakeup();

@@ -33,6 +33,13 @@
 #define GORT_TEST_NFP 0
 #define GORT_TEST_NRET 3
 
+// DWARF register numbers for gort's unwinder (core/unwind.hpp): integer
+// registers tracked, sp, the frame pointer, the return-address column.
+#define GORT_DWARF_NREGS 9
+#define GORT_DWARF_SP 4
+#define GORT_DWARF_FP 5
+#define GORT_DWARF_RA 8
+
 #ifndef __ASSEMBLER__
 #include <cstddef>
 #include <cstdint>

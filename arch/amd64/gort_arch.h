@@ -35,6 +35,13 @@
 #define GORT_TEST_NFP 0
 #define GORT_TEST_NRET 5
 
+// DWARF register numbers for gort's unwinder (core/unwind.hpp): integer
+// registers tracked, sp, the frame pointer, the return-address column.
+#define GORT_DWARF_NREGS 17
+#define GORT_DWARF_SP 7
+#define GORT_DWARF_FP 6
+#define GORT_DWARF_RA 16
+
 #ifndef __ASSEMBLER__
 #include <cstddef>
 #include <cstdint>

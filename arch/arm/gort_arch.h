@@ -29,6 +29,13 @@
 #define GORT_TEST_NFP 8
 #define GORT_TEST_NRET 6
 
+// DWARF register numbers for gort's unwinder (core/unwind.hpp): integer
+// registers tracked, sp, the frame pointer, the return-address column.
+#define GORT_DWARF_NREGS 16
+#define GORT_DWARF_SP 13
+#define GORT_DWARF_FP 11
+#define GORT_DWARF_RA 14
+
 #ifndef __ASSEMBLER__
 #include <cstddef>
 #include <cstdint>

@@ -39,6 +39,13 @@
 #define GORT_TEST_NFP 8
 #define GORT_TEST_NRET 6
 
+// DWARF register numbers for gort's unwinder (core/unwind.hpp): integer
+// registers tracked, sp, the frame pointer, the return-address column.
+#define GORT_DWARF_NREGS 32
+#define GORT_DWARF_SP 31
+#define GORT_DWARF_FP 29
+#define GORT_DWARF_RA 30
+
 #ifndef __ASSEMBLER__
 #include <cstddef>
 #include <cstdint>

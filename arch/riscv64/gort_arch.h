@@ -58,6 +58,13 @@
 #define GORT_TEST_NFP 12
 #define GORT_TEST_NRET 4
 
+// DWARF register numbers for gort's unwinder (core/unwind.hpp): integer
+// registers tracked, sp, the frame pointer, the return-address column.
+#define GORT_DWARF_NREGS 32
+#define GORT_DWARF_SP 2
+#define GORT_DWARF_FP 8
+#define GORT_DWARF_RA 1
+
 #ifndef __ASSEMBLER__
 #include <cstddef>
 #include <cstdint>

@@ -1,0 +1,224 @@
+// sigqueue.cpp: signals delivered to channels (Go's sigqueue.go and
+// os/signal): gort::signal::notify and stop.
+//
+// The handler only counts: g_pending[sig] += 1 and a futex word wakes the
+// delivery goroutine, all lock-free and allocation-free, on any thread
+// (one gort did not create included). The delivery goroutine, a goroutine
+// of the run started by the first notify, waits for that word inside
+// blocking() (so it holds an M, as Go's signal_recv does, and never a P),
+// then sends every counted signal to every channel registered for it with
+// a non-blocking send: a full channel drops the signal, as in Go; give the
+// channel room for the signals you expect between two receives.
+//
+// While a signal is wanted, it goes to the channels only: the handler
+// installed before gort's does not see it, nor does the default action
+// run (Go's Notify). stop and the end of the run put back what was there.
+#include <csignal>
+
+#include "gort/gort.hpp"
+#include "gort/signal.hpp"
+#include "sched.hpp"
+#include "signal.hpp"
+
+namespace gort::rt {
+
+namespace {
+
+constexpr int kNsig = 65;
+
+std::atomic<std::uint64_t> g_wanted{0};  // bit sig-1: some channel wants sig
+std::atomic<std::uint32_t> g_pending[kNsig];
+std::atomic<std::uint32_t> g_wake{0};  // futex word: 1 when there is something to do
+// Bumped when a run's delivery must end (sigqueue_stop). The delivery
+// goroutine compares it with the value it started with and touches nothing
+// of its run after a change: if it was abandoned (run.cpp), its run's
+// SigQueue may be gone by the time its wait returns.
+std::atomic<std::uint32_t> g_gen{0};
+
+}  // namespace
+
+struct SigQueue {
+  Lock lock;
+  struct Reg {
+    ::gort::detail::hchan* c;
+    std::uint64_t mask;
+    Reg* next;
+  };
+  Reg* regs = nullptr;
+  bool running = false;
+};
+
+namespace {
+
+std::uint64_t bit(int sig) { return std::uint64_t(1) << (sig - 1); }
+
+// wanted_locked: the union of every registration's signals; q.lock held.
+std::uint64_t wanted_locked(SigQueue& q) {
+  std::uint64_t m = 0;
+  for (SigQueue::Reg* r = q.regs; r; r = r->next) m |= r->mask;
+  return m;
+}
+
+// owned: gort handles sig for itself, whether or not a channel wants it.
+bool owned(int sig) { return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP; }
+
+void update_dispositions(std::uint64_t before, std::uint64_t after) {
+  for (int sig = 1; sig < kNsig; ++sig) {
+    bool was = before & bit(sig), now = after & bit(sig);
+    if (was && !now && !owned(sig) && !(sig == SIGQUIT && traceback_owns_sigquit())) os::restoresig(sig);
+  }
+}
+
+void deliver(SigQueue& q) {
+  for (int sig = 1; sig < kNsig; ++sig) {
+    std::uint32_t n = g_pending[sig].exchange(0, std::memory_order_acq_rel);
+    if (n == 0) continue;
+    LockGuard l(q.lock);
+    for (SigQueue::Reg* r = q.regs; r; r = r->next) {
+      if (!(r->mask & bit(sig))) continue;
+      for (std::uint32_t i = 0; i < n; ++i) {
+        int v = sig;
+        if (!::gort::detail::chan_send(r->c, &v, false)) break;  // full: dropped, as in Go
+      }
+    }
+  }
+}
+
+void delivery_loop(Sched* s, std::uint32_t gen) {
+  for (;;) {
+    blocking([gen] {
+      while (g_wake.load(std::memory_order_acquire) == 0 && g_gen.load(std::memory_order_acquire) == gen)
+        os::futexsleep(reinterpret_cast<std::uint32_t*>(&g_wake), 0, -1);
+    });
+    if (g_gen.load(std::memory_order_acquire) != gen) return;
+    g_wake.store(0, std::memory_order_release);  // before reading the counts: a later signal wakes us again
+    deliver(*s->sigq);
+  }
+}
+
+Sched& run_of(const char* what) {
+  if (!in_goroutine()) fatal(what, " called outside a goroutine of gort::run");
+  return *getg()->m->sched;
+}
+
+}  // namespace
+
+bool sigqueue_record(int sig) {
+  // Async-signal-safe: atomics and a futex wake.
+  if (sig <= 0 || sig >= kNsig || !(g_wanted.load(std::memory_order_acquire) & bit(sig))) return false;
+  g_pending[sig].fetch_add(1, std::memory_order_relaxed);
+  // Wake every waiter: a delivery goroutine of an abandoned run may wait on
+  // the same word (it leaves when it sees the generation changed).
+  if (g_wake.exchange(1, std::memory_order_acq_rel) == 0)
+    os::futexwakeup(reinterpret_cast<std::uint32_t*>(&g_wake), 0x7fffffff);
+  return true;
+}
+
+void sigqueue_stop(Sched& s) {
+  if (s.sigq == nullptr) return;
+  g_gen.fetch_add(1, std::memory_order_acq_rel);
+  os::futexwakeup(reinterpret_cast<std::uint32_t*>(&g_wake), 0x7fffffff);
+}
+
+void sigqueue_teardown(Sched& s) {
+  SigQueue* q = s.sigq;
+  if (q == nullptr) return;
+  std::uint64_t before;
+  {
+    LockGuard l(q->lock);
+    before = wanted_locked(*q);
+    while (SigQueue::Reg* r = q->regs) {
+      q->regs = r->next;
+      ::gort::detail::chan_release(r->c);
+      delete r;
+    }
+  }
+  g_wanted.store(0, std::memory_order_release);
+  update_dispositions(before, 0);
+  for (auto& p : g_pending) p.store(0, std::memory_order_relaxed);
+  g_wake.store(0, std::memory_order_relaxed);
+  s.sigq = nullptr;
+  delete q;
+}
+
+}  // namespace gort::rt
+
+namespace gort::detail {
+
+using namespace gort::rt;
+
+bool signal_notify(hchan* c, const int* sigs, std::size_t n) {
+  Sched& s = run_of("gort::signal::notify");
+  if (c == nullptr) fatal("gort::signal::notify: nil channel");
+  std::uint64_t mask = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    int sig = sigs[i];
+    if (sig <= 0 || sig >= kNsig) fatal("gort::signal::notify: no signal ", sig);
+    if (sig == SIGKILL || sig == SIGSTOP) fatal("gort::signal::notify: ", os::signame(sig), " cannot be caught");
+    if (owned(sig))
+      fatal("gort::signal::notify: ", os::signame(sig),
+            " is a synchronous fault: gort reports it (it cannot be delivered to a channel)");
+    mask |= bit(sig);
+  }
+  if (s.sigq == nullptr) s.sigq = new SigQueue;
+  SigQueue& q = *s.sigq;
+  bool ok = true;
+  bool start = false;
+  {
+    LockGuard l(q.lock);
+    std::uint64_t before = wanted_locked(q);
+    // Install first, then publish the bit: a signal the handler counts is
+    // always one a channel wants.
+    for (int sig = 1; sig < kNsig; ++sig) {
+      if (!(mask & bit(sig)) || (before & bit(sig))) continue;
+      if (sig == SIGQUIT && traceback_owns_sigquit()) continue;  // already ours
+      if (!os::setsig(sig, &sighandler)) {
+        // QEMU user-mode keeps some real-time signals for itself and
+        // refuses them (Go skips 32, 33 and 64 for this reason).
+        mask &= ~bit(sig);
+        ok = false;
+      }
+    }
+    SigQueue::Reg* r = q.regs;
+    while (r && r->c != c) r = r->next;
+    if (r == nullptr) {
+      chan_retain(c);
+      r = new SigQueue::Reg{c, 0, q.regs};
+      q.regs = r;
+    }
+    r->mask |= mask;
+    g_wanted.store(wanted_locked(q), std::memory_order_release);
+    start = !q.running;
+    q.running = true;
+  }
+  if (start) {
+    Sched* sp = &s;
+    std::uint32_t gen = g_gen.load(std::memory_order_acquire);
+    go([sp, gen] { delivery_loop(sp, gen); });
+  }
+  return ok;
+}
+
+void signal_stop(hchan* c) {
+  Sched& s = run_of("gort::signal::stop");
+  if (s.sigq == nullptr) return;
+  SigQueue& q = *s.sigq;
+  std::uint64_t before, after;
+  {
+    LockGuard l(q.lock);
+    before = wanted_locked(q);
+    for (SigQueue::Reg** pr = &q.regs; *pr; pr = &(*pr)->next) {
+      if ((*pr)->c != c) continue;
+      SigQueue::Reg* r = *pr;
+      *pr = r->next;
+      chan_release(r->c);
+      delete r;
+      break;
+    }
+    after = wanted_locked(q);
+    g_wanted.store(after, std::memory_order_release);
+  }
+  update_dispositions(before, after);
+}
+
+}  // namespace gort::detail
