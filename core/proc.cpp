@@ -62,7 +62,9 @@
 namespace gort::rt {
 
 namespace {
-thread_local G* tls_g = nullptr;
+// Initial-exec: the signal handler reads it, and a dynamic TLS access could
+// call __tls_get_addr, which may allocate.
+__attribute__((tls_model("initial-exec"))) thread_local G* tls_g = nullptr;
 std::atomic<std::int64_t> next_mid{0};
 }  // namespace
 

@@ -48,6 +48,14 @@ Traceback g_traceback = Traceback::single;
 
 std::atomic<std::uintptr_t> g_last_handler_sp{0};
 std::atomic<std::int64_t> g_sigstacks{0};  // gsignal stacks from stackalloc, live
+// Depth of gort's handler on this thread (tests' malloc check). Initial-exec
+// TLS: no __tls_get_addr (which may allocate) in a handler.
+__attribute__((tls_model("initial-exec"))) thread_local int tls_in_handler = 0;
+
+struct InHandler {
+  InHandler() { ++tls_in_handler; }
+  ~InHandler() { --tls_in_handler; }
+};
 
 bool within(const G* gp, std::uintptr_t sp) { return gp != nullptr && sp >= gp->stack_lo && sp < gp->stack_hi; }
 
@@ -147,6 +155,7 @@ void traceback_signal(const os::SigInfo& si, M* mp, G* gp) {
 // sighandler: core's handler (os::setsig). Async-signal-safe: no
 // allocation, no lock, no libc call but what os:: makes (system calls).
 void sighandler(const os::SigInfo& si, void* osinfo) {
+  InHandler in_handler;
   g_last_handler_sp.store(reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)), std::memory_order_relaxed);
   int sig = si.sig;
   G* tlsg = getg();
@@ -181,6 +190,8 @@ void sighandler(const os::SigInfo& si, void* osinfo) {
   }
   setg(tlsg);
 }
+
+bool in_signal_handler() { return tls_in_handler > 0; }
 
 std::int64_t sigstacks_live() { return g_sigstacks.load(std::memory_order_relaxed); }
 

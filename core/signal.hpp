@@ -54,6 +54,10 @@ void sigqueue_stop(Sched& s);
 // released) and restore the dispositions only notify wanted.
 void sigqueue_teardown(Sched& s);
 
+// in_signal_handler: the calling thread is inside gort's handler (a test's
+// malloc interposer aborts then). Async-signal-safe.
+bool in_signal_handler();
+
 // sigstacks_live: signal stacks minit took from the stack allocator and
 // unminit has not given back (they count in stack_stats).
 std::int64_t sigstacks_live();
