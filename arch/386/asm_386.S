@@ -43,7 +43,12 @@ gort_gosave:
 
 // void gort_gogo(const Gobuf *buf /* 4(%esp) */)  -- never returns
 // eax = buf->ctxt (gosave's result). A new G finds its argument on its
-// stack, where gostartcall put it.
+// stack, where gostartcall put it. Nothing is read from buf (or from the
+// old stack) once esp has moved: a signal handled on this stack after that
+// builds its frame below the new esp, where buf may live (mexit resumes a
+// copy of g0's base context kept in its own frame). Four registers are
+// restored, so three are left for the four words still needed: ecx holds
+// buf until pc, the last load, replaces it. Smashes ecx, edx.
 	.globl	gort_gogo
 	.type	gort_gogo, @function
 	.p2align 4
@@ -56,9 +61,11 @@ gort_gogo:
 	movl	GOBUF_EBP(%ecx), %ebp
 	ldmxcsr	GOBUF_MXCSR(%ecx)
 	fldcw	GOBUF_X87CW(%ecx)
-	movl	GOBUF_SP(%ecx), %esp
+	movl	GOBUF_SP(%ecx), %edx
 	movl	GOBUF_CTXT(%ecx), %eax
-	jmp	*GOBUF_PC(%ecx)
+	movl	GOBUF_PC(%ecx), %ecx
+	movl	%edx, %esp
+	jmp	*%ecx
 	.cfi_endproc
 	.size	gort_gogo, .-gort_gogo
 

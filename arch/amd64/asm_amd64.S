@@ -43,6 +43,10 @@ gort_gosave:
 
 // void gort_gogo(const Gobuf *buf /* rdi */)  -- never returns
 // rdi and rax get buf->ctxt: fn(arg) for a new G, gosave's result otherwise.
+// Everything is read from buf first and rsp moves last, just before the
+// jump: once rsp has moved, a signal handled on this stack builds its frame
+// below the new rsp, where buf may live (mexit resumes a copy of g0's base
+// context kept in its own frame). Smashes rcx, rsi.
 	.globl	gort_gogo
 	.type	gort_gogo, @function
 	.p2align 4
@@ -56,10 +60,11 @@ gort_gogo:
 	movq	GOBUF_R15(%rdi), %r15
 	ldmxcsr	GOBUF_MXCSR(%rdi)
 	fldcw	GOBUF_X87CW(%rdi)
-	movq	GOBUF_SP(%rdi), %rsp
+	movq	GOBUF_SP(%rdi), %rsi
 	movq	GOBUF_PC(%rdi), %rcx
 	movq	GOBUF_CTXT(%rdi), %rax
 	movq	%rax, %rdi
+	movq	%rsi, %rsp
 	jmp	*%rcx
 	.cfi_endproc
 	.size	gort_gogo, .-gort_gogo

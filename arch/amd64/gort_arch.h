@@ -35,6 +35,15 @@
 #define GORT_TEST_NFP 0
 #define GORT_TEST_NRET 5
 
+// FP environment as the test helpers pack it: MXCSR in bits 0-15, the x87
+// control word in bits 16-31. A and B differ in every bit the FpControl
+// tests compare: MXCSR flush-to-zero (15), denormals-are-zero (6), rounding
+// (13-14) and the sticky flags (0-5); x87 precision control (8-9) and
+// rounding (10-11). Exceptions stay masked in both (unmasked ones would
+// trap in the harness).
+#define GORT_TEST_FPENV_A 0x047fbfffu  // FTZ DAZ, round down, flags; x87 single, down
+#define GORT_TEST_FPENV_B 0x0b7f5f80u  // round up, no flags; x87 extended, up
+
 #ifndef __ASSEMBLER__
 #include <cstddef>
 #include <cstdint>

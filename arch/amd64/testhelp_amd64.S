@@ -125,4 +125,32 @@ gort_test_retregs:
 	.cfi_endproc
 	.size	gort_test_retregs, .-gort_test_retregs
 
+// uint32_t gort_test_fpenv_get(void)
+// MXCSR in the low 16 bits, the x87 control word in the high 16. A leaf:
+// it stages both in the red zone.
+	.globl	gort_test_fpenv_get
+	.type	gort_test_fpenv_get, @function
+gort_test_fpenv_get:
+	stmxcsr	-8(%rsp)
+	fnstcw	-4(%rsp)
+	movl	-8(%rsp), %eax
+	movzwl	-4(%rsp), %edx
+	shll	$16, %edx
+	orl	%edx, %eax
+	ret
+	.size	gort_test_fpenv_get, .-gort_test_fpenv_get
+
+// void gort_test_fpenv_set(uint32_t v /* edi */): the inverse.
+	.globl	gort_test_fpenv_set
+	.type	gort_test_fpenv_set, @function
+gort_test_fpenv_set:
+	movzwl	%di, %eax
+	movl	%eax, -8(%rsp)
+	shrl	$16, %edi
+	movw	%di, -4(%rsp)
+	ldmxcsr	-8(%rsp)
+	fldcw	-4(%rsp)
+	ret
+	.size	gort_test_fpenv_set, .-gort_test_fpenv_set
+
 	.section .note.GNU-stack,"",@progbits

@@ -45,6 +45,10 @@ gort_gosave:
 
 // void gort_gogo(const Gobuf *buf /* r0 */)  -- never returns
 // r0 = buf->ctxt: fn(arg) for a new G, gosave's result otherwise.
+// Everything, lr included, is read from buf first and sp moves last, just
+// before the branch: once sp has moved, a signal handled on this stack
+// builds its frame below the new sp, where buf may live (mexit resumes a
+// copy of g0's base context kept in its own frame). Smashes r1, r2.
 	.globl	gort_gogo
 	.type	gort_gogo, %function
 	.p2align 2
@@ -57,10 +61,11 @@ gort_gogo:
 	vldmia	r1, {d8-d15}
 	ldr	r2, [r0, #GOBUF_FPSCR]
 	vmsr	fpscr, r2
-	ldr	sp, [r0, #GOBUF_SP]
 	ldr	lr, [r0, #GOBUF_LR]
+	ldr	r2, [r0, #GOBUF_SP]
 	ldr	r1, [r0, #GOBUF_PC]
 	ldr	r0, [r0, #GOBUF_CTXT]
+	mov	sp, r2
 	bx	r1
 	.fnend
 	.size	gort_gogo, .-gort_gogo

@@ -46,6 +46,14 @@ gort_gosave:
 // void gort_gogo(const Gobuf *buf /* x0 */)  -- never returns
 // x0 = buf->ctxt: fn(arg) for a new G, gosave's result otherwise. FPCR is
 // written only when it differs: msr fpcr can stall the pipeline.
+// Everything is read from buf first and sp moves last, just before the
+// branch: once sp has moved, a signal handled on this stack builds its
+// frame below the new sp, where buf may live (mexit resumes a copy of g0's
+// base context kept in its own frame).
+// The branch goes through x17: under BTI, br x16/x17 may land on "bti c" or
+// paciasp (a new G's function) as well as on "bti j" (the landing pad
+// compilers put after a call to a returns_twice function: gosave, mcall).
+// Smashes x1, x2, x17.
 	.globl	gort_gogo
 	.type	gort_gogo, %function
 	.p2align 4
@@ -67,10 +75,10 @@ gort_gogo:
 	b.eq	1f
 	msr	fpcr, x1
 1:	ldr	x1, [x0, #GOBUF_SP]
-	mov	sp, x1
-	ldr	x2, [x0, #GOBUF_PC]
+	ldr	x17, [x0, #GOBUF_PC]
 	ldr	x0, [x0, #GOBUF_CTXT]
-	br	x2
+	mov	sp, x1
+	br	x17
 	.cfi_endproc
 	.size	gort_gogo, .-gort_gogo
 

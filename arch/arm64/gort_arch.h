@@ -39,6 +39,13 @@
 #define GORT_TEST_NFP 8
 #define GORT_TEST_NRET 6
 
+// FP environment as the test helpers see it: FPCR. A and B differ in every
+// bit the FpControl tests compare: flush-to-zero FZ (24), default NaN DN
+// (25) and rounding RMode (22-23). FPSR (the cumulative flags) is not part
+// of a context here (AAPCS64: "not preserved across a public interface").
+#define GORT_TEST_FPENV_A 0x03400000u  // FZ DN, toward +inf
+#define GORT_TEST_FPENV_B 0x00800000u  // toward -inf
+
 #ifndef __ASSEMBLER__
 #include <cstddef>
 #include <cstdint>

@@ -130,4 +130,23 @@ gort_test_retregs:
 	.cfi_endproc
 	.size	gort_test_retregs, .-gort_test_retregs
 
+// uint32_t gort_test_fpenv_get(void): FPCR (FPSR, the sticky flags, is
+// not part of a context on this port).
+	.globl	gort_test_fpenv_get
+	.type	gort_test_fpenv_get, %function
+gort_test_fpenv_get:
+	mrs	x0, fpcr
+	ret
+	.size	gort_test_fpenv_get, .-gort_test_fpenv_get
+
+// void gort_test_fpenv_set(uint32_t v /* w0 */): FPCR = v. The upper half
+// of x0 is undefined for a 32-bit argument: mov w0, w0 clears it.
+	.globl	gort_test_fpenv_set
+	.type	gort_test_fpenv_set, %function
+gort_test_fpenv_set:
+	mov	w0, w0
+	msr	fpcr, x0
+	ret
+	.size	gort_test_fpenv_set, .-gort_test_fpenv_set
+
 	.section .note.GNU-stack,"",%progbits

@@ -64,9 +64,13 @@ gort_gosave:
 	.size	gort_gosave, .-gort_gosave
 
 // void gort_gogo(const Gobuf *buf /* a0 */)  -- never returns
-// Loads ra, s0-s11, fs0-fs11 and fcsr, then sp, then jumps to buf->pc with
-// a0 = buf->ctxt (a0 is both the first argument and the integer return
-// register: fn's arg for a new G, gosave's result otherwise). Smashes t0, t1.
+// Loads ra, s0-s11, fs0-fs11, fcsr, sp, pc and ctxt from buf, then moves sp
+// and jumps to pc with a0 = ctxt (a0 is both the first argument and the
+// integer return register: fn's arg for a new G, gosave's result
+// otherwise). sp moves last, just before the jump: once it has moved, a
+// signal handled on this stack builds its frame below the new sp, where buf
+// may live (mexit resumes a copy of g0's base context kept in its own
+// frame). Smashes t0, t1.
 	.globl	gort_gogo
 	.type	gort_gogo, %function
 	.p2align 2
@@ -99,9 +103,10 @@ gort_gogo:
 	fld	fs11, GOBUF_FS11(a0)
 	ld	t0, GOBUF_FCSR(a0)
 	fscsr	t0
-	ld	sp, GOBUF_SP(a0)
+	ld	t0, GOBUF_SP(a0)
 	ld	t1, GOBUF_PC(a0)
 	ld	a0, GOBUF_CTXT(a0)
+	mv	sp, t0
 	jr	t1
 	.cfi_endproc
 	.size	gort_gogo, .-gort_gogo
