@@ -71,15 +71,16 @@ gort_gogo:
 
 // void gort_mcall(Gobuf *save /* rdi */, uintptr_t g0sp /* rsi */,
 //                 void (*fn)(G *) /* rdx */, G *gp /* rcx */)
-// Saves the caller into *save as gosave does, then calls fn(gp) on g0sp.
-// fn must not return.
+// Saves the caller into *save as gosave does, then calls fn(gp) on g0's
+// stack below g0sp, GORT_MIN_FRAME (0 here) lower still. fn must not return.
 	.globl	gort_mcall
 	.type	gort_mcall, @function
 	.p2align 4
 gort_mcall:
 	.cfi_startproc
 	SAVE_CALLER
-	movq	%rsi, %rsp		// onto g0: g0sp % 16 == 0, so fn sees rsp % 16 == 8
+	leaq	-GORT_MIN_FRAME(%rsi), %rsp	// onto g0, below fn's reserved area;
+					// fn sees rsp % 16 == 8
 	.cfi_undefined rip		// a backtrace from fn stops here
 	xorl	%ebp, %ebp
 	movq	%rcx, %rdi
@@ -92,7 +93,8 @@ gort_mcall:
 // void gort_morestack(void *arg /* rdi */, void (*fn)(void *) /* rsi */,
 //                     uintptr_t sp /* rdx */)
 // void gort_systemstack(same)
-// Calls fn(arg) on the stack whose top is sp and returns what it returned.
+// Calls fn(arg) on the stack whose top is sp, GORT_MIN_FRAME (0 here) below
+// it, and returns what it returned.
 // rbp holds the old rsp meanwhile, so the CFA stays rbp+16 on either stack.
 // The return path (lessstack) only moves rsp back: rax, rdx, xmm0, xmm1 and
 // st0 are as fn left them.
@@ -109,7 +111,7 @@ gort_systemstack:
 	.cfi_offset rbp, -16
 	movq	%rsp, %rbp
 	.cfi_def_cfa_register rbp
-	movq	%rdx, %rsp
+	leaq	-GORT_MIN_FRAME(%rdx), %rsp
 	call	*%rsi
 	.globl	gort_lessstack
 gort_lessstack:
@@ -123,13 +125,15 @@ gort_lessstack:
 
 // void gort_gostartcall(Gobuf *buf /* rdi */, void (*fn)(void *) /* rsi */,
 //                       void *arg /* rdx */, uintptr_t stack_hi /* rcx */)
-// Frame: [sp] = gort_goexit_ra, sp % 16 == 8, as if goexit had called fn.
+// Frame: [sp] = gort_goexit_ra, sp % 16 == 8, as if goexit had called fn,
+// GORT_MIN_FRAME (0 here) below stack_hi & ~15.
 	.globl	gort_gostartcall
 	.type	gort_gostartcall, @function
 	.p2align 4
 gort_gostartcall:
 	.cfi_startproc
 	andq	$-16, %rcx
+	subq	$GORT_MIN_FRAME, %rcx
 	leaq	gort_goexit_ra(%rip), %rax
 	movq	%rax, -8(%rcx)
 	subq	$8, %rcx

@@ -2,8 +2,10 @@
 //
 // Saved and restored by gosave/gogo/mcall: x19-x29, sp, lr (x30), the
 // return pc, d8-d15 (the low 64 bits of v8-v15, all the ABI preserves) and
-// FPCR. Not saved: the signal mask, FPSR (sticky flags), NZCV, the upper
-// halves of v8-v15, x18 (the platform register), TPIDR_EL0.
+// FPCR. Not saved: the signal mask, FPSR (the sticky flags, which AAPCS64
+// leaves undefined across any call, so no code may count on them across
+// gosave or mcall either), NZCV, the upper halves of v8-v15, x18 (the
+// platform register), TPIDR_EL0.
 #include "gort_arch.h"
 
 	.text
@@ -84,15 +86,15 @@ gort_gogo:
 
 // void gort_mcall(Gobuf *save /* x0 */, uintptr_t g0sp /* x1 */,
 //                 void (*fn)(G *) /* x2 */, G *gp /* x3 */)
-// Saves the caller into *save as gosave does, then fn(gp) on g0sp. fn must
-// not return. Unwinders stop here.
+// Saves the caller into *save as gosave does, then fn(gp) with sp =
+// g0sp - GORT_MIN_FRAME (0 here). fn must not return. Unwinders stop here.
 	.globl	gort_mcall
 	.type	gort_mcall, %function
 	.p2align 4
 gort_mcall:
 	.cfi_startproc
 	SAVE_CALLER x0, x4
-	mov	sp, x1
+	sub	sp, x1, #GORT_MIN_FRAME
 	.cfi_undefined x30
 	mov	x29, xzr
 	mov	x0, x3
@@ -105,7 +107,8 @@ gort_mcall:
 // void gort_morestack(void *arg /* x0 */, void (*fn)(void *) /* x1 */,
 //                     uintptr_t sp /* x2 */)
 // void gort_systemstack(same)
-// Calls fn(arg) on the stack whose top is sp. x29 keeps the old sp, so the
+// Calls fn(arg) with sp = the given top of another stack - GORT_MIN_FRAME
+// (0 here). x29 keeps the old sp, so the
 // CFA stays x29+16 on either stack. The return path (lessstack) only moves
 // sp back: x0-x7, x8 and v0-v7 are as fn left them.
 	.globl	gort_morestack
@@ -122,7 +125,7 @@ gort_systemstack:
 	.cfi_offset x30, -8
 	mov	x29, sp
 	.cfi_def_cfa_register x29
-	mov	sp, x2
+	sub	sp, x2, #GORT_MIN_FRAME
 	blr	x1
 gort_lessstack:
 	mov	sp, x29
@@ -138,13 +141,15 @@ gort_lessstack:
 
 // void gort_gostartcall(Gobuf *buf /* x0 */, void (*fn)(void *) /* x1 */,
 //                       void *arg /* x2 */, uintptr_t stack_hi /* x3 */)
-// sp = stack_hi & ~15, pc = fn, x0 = arg, lr = gort_goexit_ra, x29 = 0.
+// sp = (stack_hi & ~15) - GORT_MIN_FRAME, pc = fn, x0 = arg,
+// lr = gort_goexit_ra, x29 = 0.
 	.globl	gort_gostartcall
 	.type	gort_gostartcall, %function
 	.p2align 4
 gort_gostartcall:
 	.cfi_startproc
 	and	x3, x3, #~15
+	sub	x3, x3, #GORT_MIN_FRAME
 	str	x3, [x0, #GOBUF_SP]
 	str	x1, [x0, #GOBUF_PC]
 	str	x2, [x0, #GOBUF_CTXT]

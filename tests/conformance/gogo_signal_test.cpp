@@ -4,8 +4,8 @@
 // sp, and a Gobuf may live there: mexit resumes a copy of g0's base context
 // kept in its own frame, below the sp that context resumes.
 //
-// The test keeps the Gobuf kGap bytes below the target's sp, makes a timer
-// deliver SIGALRM at a high rate with a handler installed without
+// The test keeps the Gobuf kGap bytes below the target's red zone, makes a
+// timer deliver SIGALRM at a high rate with a handler installed without
 // SA_ONSTACK (so it runs on whatever stack is current), and has that handler
 // fill a large local array with the address of wrong_pc(). A gogo that reads
 // pc or ctxt after moving sp sooner or later jumps to wrong_pc or hands the
@@ -25,9 +25,9 @@ namespace gort::test {
 namespace {
 
 constexpr std::size_t kRegion = 256 * 1024;   // the target's stack
-constexpr std::size_t kGap = 12 * 1024;       // the Gobuf sits this far below its sp
+constexpr std::size_t kGap = 12 * 1024;       // the Gobuf's distance below the red zone
 constexpr std::size_t kScribble = 32 * 1024;  // the handler's local array
-static_assert(kGap > GORT_RED_ZONE + 4096, "the Gobuf must lie below the kernel's signal frame");
+static_assert(kGap > 4096, "the Gobuf must lie below the kernel's signal frame");
 static_assert(kScribble > 2 * kGap, "the handler's array must reach over the Gobuf");
 
 std::atomic<std::uint64_t> g_signals{0};
@@ -85,7 +85,8 @@ TEST(GogoSignal, ReadsBufBeforeMovingSp) {
   while (g_signals.load(std::memory_order_relaxed) < kSignals && g_iterations < kMaxIterations) {
     Gobuf start;
     gort_gostartcall(&start, &target, &g_cookie, s.hi);
-    auto* buf = reinterpret_cast<Gobuf*>((start.sp - kGap) & ~std::uintptr_t(63));
+    // Below the red zone, where a signal frame goes.
+    auto* buf = reinterpret_cast<Gobuf*>((rt::redzone_floor(start.sp) - kGap) & ~std::uintptr_t(63));
     std::memcpy(static_cast<void*>(buf), &start, sizeof start);
     if (gort_gosave(&g_back) == 0) gort_gogo(buf);
     ++g_iterations;
@@ -100,7 +101,7 @@ TEST(GogoSignal, ReadsBufBeforeMovingSp) {
   setitimer(ITIMER_REAL, &old_timer, nullptr);
   rt::systemstack([&] { rt::stackfree(s); });
 
-  std::printf("gogo through a Gobuf %zu bytes below sp: %llu gogos, %llu signals\n", kGap,
+  std::printf("gogo through a Gobuf %zu bytes below the red zone: %llu gogos, %llu signals\n", kGap,
               static_cast<unsigned long long>(g_iterations),
               static_cast<unsigned long long>(g_signals.load()));
   EXPECT_EQ(g_wrong_pc, 0u) << "gogo read pc from buf after moving sp: a signal frame overwrote it";
