@@ -5,6 +5,8 @@
 // mask, the x87 status/tag words (the x87 stack is empty at every call), XMM
 // registers (all caller-saved here), rflags (DF is clear at every call).
 // The Gobuf layout is in gort_arch.h.
+// Under -fcf-protection each entry starts with endbr64 and the object is
+// marked IBT, never SHSTK: shadow stacks are not supported (gort_arch.h).
 #include "gort_arch.h"
 
 	.text
@@ -35,6 +37,7 @@
 	.p2align 4
 gort_gosave:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	SAVE_CALLER
 	xorl	%eax, %eax
 	ret
@@ -52,6 +55,7 @@ gort_gosave:
 	.p2align 4
 gort_gogo:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	movq	GOBUF_RBX(%rdi), %rbx
 	movq	GOBUF_RBP(%rdi), %rbp
 	movq	GOBUF_R12(%rdi), %r12
@@ -78,6 +82,7 @@ gort_gogo:
 	.p2align 4
 gort_mcall:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	SAVE_CALLER
 	leaq	-GORT_MIN_FRAME(%rsi), %rsp	// onto g0, below fn's reserved area;
 					// fn sees rsp % 16 == 8
@@ -106,6 +111,7 @@ gort_mcall:
 gort_morestack:
 gort_systemstack:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	pushq	%rbp
 	.cfi_def_cfa_offset 16
 	.cfi_offset rbp, -16
@@ -132,6 +138,7 @@ gort_lessstack:
 	.p2align 4
 gort_gostartcall:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	andq	$-16, %rcx
 	subq	$GORT_MIN_FRAME, %rcx
 	leaq	gort_goexit_ra(%rip), %rax
@@ -169,4 +176,5 @@ gort_goexit_ra:
 	.cfi_endproc
 	.size	gort_goexit, .-gort_goexit
 
+	GORT_PROPERTY_NOTE
 	.section .note.GNU-stack,"",@progbits

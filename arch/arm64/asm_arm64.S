@@ -6,6 +6,9 @@
 // leaves undefined across any call, so no code may count on them across
 // gosave or mcall either), NZCV, the upper halves of v8-v15, x18 (the
 // platform register), TPIDR_EL0.
+// Under -mbranch-protection each entry starts with "bti c" and the object
+// is marked BTI; no return address is signed, so it is not marked PAC
+// (gort_arch.h).
 #include "gort_arch.h"
 
 	.text
@@ -39,6 +42,7 @@
 	.p2align 4
 gort_gosave:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	SAVE_CALLER x0, x1
 	mov	x0, #0
 	ret
@@ -61,6 +65,7 @@ gort_gosave:
 	.p2align 4
 gort_gogo:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	ldp	x19, x20, [x0, #GOBUF_X19]
 	ldp	x21, x22, [x0, #GOBUF_X21]
 	ldp	x23, x24, [x0, #GOBUF_X23]
@@ -93,6 +98,7 @@ gort_gogo:
 	.p2align 4
 gort_mcall:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	SAVE_CALLER x0, x4
 	sub	sp, x1, #GORT_MIN_FRAME
 	.cfi_undefined x30
@@ -119,6 +125,7 @@ gort_mcall:
 gort_morestack:
 gort_systemstack:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	stp	x29, x30, [sp, #-16]!
 	.cfi_def_cfa_offset 16
 	.cfi_offset x29, -16
@@ -148,6 +155,7 @@ gort_lessstack:
 	.p2align 4
 gort_gostartcall:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	and	x3, x3, #~15
 	sub	x3, x3, #GORT_MIN_FRAME
 	str	x3, [x0, #GOBUF_SP]
@@ -185,4 +193,5 @@ gort_goexit_ra:
 	.cfi_endproc
 	.size	gort_goexit, .-gort_goexit
 
+	GORT_PROPERTY_NOTE
 	.section .note.GNU-stack,"",%progbits
