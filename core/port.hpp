@@ -76,14 +76,13 @@
 //                  Save the caller into *save exactly as gosave does (save
 //                  is gp's Gobuf), switch to g0's stack below g0sp (g0's
 //                  base, aligned to GORT_STACK_ALIGN; GORT_MIN_FRAME lower)
-//                  and call fn(gp) there. fn must not
-//                  return (it ends in gogo); if it does, mcall calls
-//                  gort_mcall_returned(), which is fatal. Unwinders stop at
-//                  mcall's frame on g0.
+//                  and call fn(gp) there. fn must not return (it ends in
+//                  gogo); if it does, mcall calls gort_mcall_returned(),
+//                  which is fatal. Unwinders stop at mcall's frame on g0.
 //   morestack(arg, fn, sp)
 //                  Call fn(arg) on another stack whose top is sp (aligned
-//                  to GORT_STACK_ALIGN; fn's sp is GORT_MIN_FRAME lower,
-//                  less what the call pushes); when fn returns, the
+//                  to GORT_STACK_ALIGN; fn's frame starts GORT_MIN_FRAME
+//                  lower); when fn returns, the
 //                  return path ("lessstack") switches back to the caller's
 //                  stack and returns, leaving every return-value register as
 //                  fn left it (integer pair, FP and vector return registers,
@@ -96,12 +95,11 @@
 //                  makes it a plain call on g0 and gsignal). A port may make
 //                  both names one routine.
 //   gostartcall(buf, fn, arg, stack_hi)
-//                  Lay out a new G's first frame below stack_hi (and
-//                  GORT_MIN_FRAME below it) in *buf so
-//                  that gogo(buf) enters fn(arg) with the ABI's entry
-//                  alignment and a return from fn lands in goexit. The new
-//                  G's FP control state is the caller's at this call; its
-//                  frame pointer is zero.
+//                  Lay out a new G's first frame in *buf, GORT_MIN_FRAME
+//                  below stack_hi, so that gogo(buf) enters fn(arg) with the
+//                  ABI's entry alignment and a return from fn lands in
+//                  goexit. The new G's FP control state is the caller's at
+//                  this call; its frame pointer is zero.
 //   goexit         Never called: gort_goexit_ra, a label one instruction
 //                  into it, is the return address of a new G's first frame
 //                  (an unwinder looks up ra-1, which must fall inside
