@@ -11,18 +11,37 @@
 // CMake picks the folder from the target and puts it on the include path, so
 // "gort_arch.h" below is the chosen CPU's header. core/ never names a CPU.
 //
-// What gort_arch.h defines (each fact is checked where it is used):
+// What gort_arch.h defines, and where each fact is used or checked:
 //
 //   GORT_ARCH_NAME        "amd64", "arm", ...
-//   GORT_PTRSIZE          4 or 8
+//   GORT_PTRSIZE          4 or 8 (static_assert below)
 //   GORT_STACK_ALIGN      sp alignment the ABI demands at a call instruction
+//                         (static_assert below; the StackAlignment tests)
 //   GORT_RA_ON_STACK      bytes a call pushes before the callee's first
 //                         instruction: 8 on amd64, 4 on 386, 0 where a link
 //                         register holds the return address. A correct port
 //                         enters every function with
 //                         (sp + GORT_RA_ON_STACK) % GORT_STACK_ALIGN == 0.
-//   GORT_RED_ZONE         bytes below sp a leaf function may use
-//   GORT_MIN_FRAME        bytes above sp the ABI reserves for a callee
+//   GORT_RED_ZONE         bytes below sp that the running function may use
+//                         without moving sp (128 on amd64, 0 on the other
+//                         ports): nothing else may write there. Core code
+//                         that writes below an interrupted sp (a call pushed
+//                         onto a goroutine from a signal handler, a frame
+//                         built below a stopped G's sp) ends every write at
+//                         or below redzone_floor(sp), defined below; the
+//                         kernel does the same for a signal frame.
+//   GORT_MIN_FRAME        bytes a caller reserves above its sp for the
+//                         callee to write (part of the caller's frame): 0 on
+//                         the ports here; 32 on ELFv2 ppc64 (back chain, CR,
+//                         LR and TOC save slots), 160 on s390x (register
+//                         save area), 16 on MIPS o32 (argument home slots).
+//                         gostartcall, mcall and morestack enter fn with sp
+//                         GORT_MIN_FRAME below the top they are given, so
+//                         that fn's writes to [sp + GORT_RA_ON_STACK,
+//                         + GORT_MIN_FRAME) stay inside its stack (the
+//                         MinFrame tests). A multiple of GORT_STACK_ALIGN
+//                         (static_assert below), so that subtracting it keeps
+//                         the alignment.
 //   GOBUF_SP, GOBUF_PC, GOBUF_CTXT, GOBUF_REGS, and GOBUF_<REG> for every
 //                         saved register: byte offsets into Gobuf, used by
 //                         the assembly; checked below and in gort_arch.h
@@ -47,17 +66,23 @@
 //   gogo(buf)      Restore *buf: callee-saved registers, FP control state,
 //                  sp, and (on link-register CPUs) lr; put buf->ctxt in the
 //                  first argument register and the integer return register;
-//                  jump to buf->pc. Never returns.
+//                  jump to buf->pc. Never returns. Every word of buf is read
+//                  before sp moves, and sp moves last, just before the jump:
+//                  buf may lie below the new sp (mexit resumes a copy of g0's
+//                  base context kept in its own frame), where a signal
+//                  handled on the current stack once sp has moved builds its
+//                  frame.
 //   mcall(save, g0sp, fn, gp)
 //                  Save the caller into *save exactly as gosave does (save
-//                  is gp's Gobuf), switch to sp = g0sp (g0's base, aligned
-//                  to GORT_STACK_ALIGN) and call fn(gp) there. fn must not
-//                  return (it ends in gogo); if it does, mcall calls
-//                  gort_mcall_returned(), which is fatal. Unwinders stop at
-//                  mcall's frame on g0.
+//                  is gp's Gobuf), switch to g0's stack below g0sp (g0's
+//                  base, aligned to GORT_STACK_ALIGN; GORT_MIN_FRAME lower)
+//                  and call fn(gp) there. fn must not return (it ends in
+//                  gogo); if it does, mcall calls gort_mcall_returned(),
+//                  which is fatal. Unwinders stop at mcall's frame on g0.
 //   morestack(arg, fn, sp)
-//                  Call fn(arg) with sp set to the given top of another
-//                  stack (aligned to GORT_STACK_ALIGN); when fn returns, the
+//                  Call fn(arg) on another stack whose top is sp (aligned
+//                  to GORT_STACK_ALIGN; fn's frame starts GORT_MIN_FRAME
+//                  lower); when fn returns, the
 //                  return path ("lessstack") switches back to the caller's
 //                  stack and returns, leaving every return-value register as
 //                  fn left it (integer pair, FP and vector return registers,
@@ -70,11 +95,11 @@
 //                  makes it a plain call on g0 and gsignal). A port may make
 //                  both names one routine.
 //   gostartcall(buf, fn, arg, stack_hi)
-//                  Lay out a new G's first frame below stack_hi in *buf so
-//                  that gogo(buf) enters fn(arg) with the ABI's entry
-//                  alignment and a return from fn lands in goexit. The new
-//                  G's FP control state is the caller's at this call; its
-//                  frame pointer is zero.
+//                  Lay out a new G's first frame in *buf, GORT_MIN_FRAME
+//                  below stack_hi, so that gogo(buf) enters fn(arg) with the
+//                  ABI's entry alignment and a return from fn lands in
+//                  goexit. The new G's FP control state is the caller's at
+//                  this call; its frame pointer is zero.
 //   goexit         Never called: gort_goexit_ra, a label one instruction
 //                  into it, is the return address of a new G's first frame
 //                  (an unwinder looks up ra-1, which must fall inside
@@ -112,13 +137,28 @@ static_assert(sizeof(void*) == GORT_PTRSIZE, "GORT_PTRSIZE");
 static_assert(GORT_STACK_ALIGN >= 2 * GORT_PTRSIZE &&
                   (GORT_STACK_ALIGN & (GORT_STACK_ALIGN - 1)) == 0,
               "GORT_STACK_ALIGN must be a power of two");
+static_assert(GORT_MIN_FRAME >= 0 && GORT_MIN_FRAME % GORT_STACK_ALIGN == 0,
+              "GORT_MIN_FRAME must be a multiple of GORT_STACK_ALIGN");
+static_assert(GORT_RED_ZONE >= 0 && GORT_RED_ZONE % GORT_PTRSIZE == 0, "GORT_RED_ZONE");
+
+namespace gort::rt {
+// redzone_floor(sp): the top of what anyone but the function running at sp
+// may write below sp. A frame core pushes onto an interrupted or stopped
+// goroutine's stack (a call injected from a signal handler, say) lies wholly
+// below it, so that the function's red-zone data survives.
+constexpr std::uintptr_t redzone_floor(std::uintptr_t sp) { return sp - GORT_RED_ZONE; }
+}  // namespace gort::rt
 
 extern "C" {
 // See the table above. Names carry a gort_ prefix in the object files.
 __attribute__((returns_twice)) std::uintptr_t gort_gosave(Gobuf* buf);
 [[noreturn]] void gort_gogo(const Gobuf* buf);
-void gort_mcall(Gobuf* save, std::uintptr_t g0sp, void (*fn)(gort::rt::G*),
-                gort::rt::G* gp);
+// mcall's caller is resumed, as gosave's is, by a gogo that jumps to the
+// instruction after the call: returns_twice makes compilers plant a landing
+// pad there (endbr64 under -fcf-protection, bti j under
+// -mbranch-protection), as they do after setjmp.
+__attribute__((returns_twice)) void gort_mcall(Gobuf* save, std::uintptr_t g0sp,
+                                               void (*fn)(gort::rt::G*), gort::rt::G* gp);
 void gort_systemstack(void* arg, void (*fn)(void*), std::uintptr_t sp);
 // morestack returns whatever fn returned; runtime.hpp casts it to the right
 // function type for scalar results.

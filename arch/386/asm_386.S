@@ -43,7 +43,12 @@ gort_gosave:
 
 // void gort_gogo(const Gobuf *buf /* 4(%esp) */)  -- never returns
 // eax = buf->ctxt (gosave's result). A new G finds its argument on its
-// stack, where gostartcall put it.
+// stack, where gostartcall put it. Nothing is read from buf (or from the
+// old stack) once esp has moved: a signal handled on this stack after that
+// builds its frame below the new esp, where buf may live (mexit resumes a
+// copy of g0's base context kept in its own frame). Four registers are
+// restored, so three are left for the four words still needed: ecx holds
+// buf until pc, the last load, replaces it. Smashes ecx, edx.
 	.globl	gort_gogo
 	.type	gort_gogo, @function
 	.p2align 4
@@ -56,16 +61,19 @@ gort_gogo:
 	movl	GOBUF_EBP(%ecx), %ebp
 	ldmxcsr	GOBUF_MXCSR(%ecx)
 	fldcw	GOBUF_X87CW(%ecx)
-	movl	GOBUF_SP(%ecx), %esp
+	movl	GOBUF_SP(%ecx), %edx
 	movl	GOBUF_CTXT(%ecx), %eax
-	jmp	*GOBUF_PC(%ecx)
+	movl	GOBUF_PC(%ecx), %ecx
+	movl	%edx, %esp
+	jmp	*%ecx
 	.cfi_endproc
 	.size	gort_gogo, .-gort_gogo
 
 // void gort_mcall(Gobuf *save /* 4(%esp) */, uintptr_t g0sp /* 8(%esp) */,
 //                 void (*fn)(G *) /* 12(%esp) */, G *gp /* 16(%esp) */)
-// Saves the caller into *save as gosave does, then fn(gp) on g0sp. fn must
-// not return. Unwinders stop here.
+// Saves the caller into *save as gosave does, then fn(gp) on g0's stack
+// below g0sp, GORT_MIN_FRAME (0 here) lower still. fn must not return.
+// Unwinders stop here.
 	.globl	gort_mcall
 	.type	gort_mcall, @function
 	.p2align 4
@@ -78,7 +86,7 @@ gort_mcall:
 	movl	8(%esp), %esp		// onto g0; g0sp % 16 == 0
 	.cfi_undefined eip
 	xorl	%ebp, %ebp
-	subl	$12, %esp
+	subl	$12+GORT_MIN_FRAME, %esp
 	pushl	%edx			// esp % 16 == 0 at the call
 	call	*%ecx
 	call	gort_mcall_returned
@@ -89,9 +97,10 @@ gort_mcall:
 // void gort_morestack(void *arg /* 4(%esp) */, void (*fn)(void *) /* 8 */,
 //                     uintptr_t sp /* 12(%esp) */)
 // void gort_systemstack(same)
-// Calls fn(arg) on the stack whose top is sp (16-aligned). ebp keeps the old
-// esp, so the CFA stays ebp+8 on either stack. The return path (lessstack)
-// only moves esp back: eax, edx and st0 are as fn left them.
+// Calls fn(arg) on the stack whose top is sp (16-aligned), GORT_MIN_FRAME
+// (0 here) below it. ebp keeps the old esp, so the CFA stays ebp+8 on
+// either stack. The return path (lessstack) only moves esp back: eax, edx
+// and st0 are as fn left them.
 	.globl	gort_morestack
 	.type	gort_morestack, @function
 	.globl	gort_systemstack
@@ -108,7 +117,7 @@ gort_systemstack:
 	movl	8(%ebp), %eax		// arg
 	movl	12(%ebp), %ecx		// fn
 	movl	16(%ebp), %esp		// the new stack
-	subl	$12, %esp
+	subl	$12+GORT_MIN_FRAME, %esp
 	pushl	%eax			// esp % 16 == 0 at the call
 	call	*%ecx
 gort_lessstack:
@@ -123,7 +132,7 @@ gort_lessstack:
 // void gort_gostartcall(Gobuf *buf /* 4(%esp) */, void (*fn)(void *) /* 8 */,
 //                       void *arg /* 12 */, uintptr_t stack_hi /* 16 */)
 // Frame: [sp] = gort_goexit_ra, [sp+4] = arg, (sp+4) % 16 == 0, as if
-// goexit had called fn(arg).
+// goexit had called fn(arg), GORT_MIN_FRAME (0 here) below stack_hi & ~15.
 	.globl	gort_gostartcall
 	.type	gort_gostartcall, @function
 	.p2align 4
@@ -132,7 +141,7 @@ gort_gostartcall:
 	movl	4(%esp), %ecx
 	movl	16(%esp), %edx
 	andl	$-16, %edx
-	subl	$16, %edx		// the argument's slot, 16-aligned
+	subl	$16+GORT_MIN_FRAME, %edx	// the argument's slot, 16-aligned
 	movl	12(%esp), %eax
 	movl	%eax, (%edx)
 	movl	%eax, GOBUF_CTXT(%ecx)

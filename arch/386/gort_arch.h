@@ -13,9 +13,9 @@
 
 // Gobuf: sp, pc, ctxt, then the callee-saved area:
 //
-//   +0  esp   +4  pc    +8  ctxt
-//   +12 ebx   +16 esi   +20 edi   +24 ebp
-//   +28 mxcsr (4 bytes) +32 x87 control word (2 bytes, 2 of padding)
+//   +0  esp   +4  pc    +8  ctxt  +12 (pad: the area is 8-aligned)
+//   +16 ebx   +20 esi   +24 edi   +28 ebp
+//   +32 mxcsr (4 bytes) +36 x87 control word (2 bytes, 2 of padding)
 #define GOBUF_SP 0
 #define GOBUF_PC 4
 #define GOBUF_CTXT 8
@@ -39,6 +39,15 @@
 #define GORT_DWARF_SP 4
 #define GORT_DWARF_FP 5
 #define GORT_DWARF_RA 8
+
+// FP environment as the test helpers pack it: MXCSR in bits 0-15, the x87
+// control word in bits 16-31. A and B differ in every bit the FpControl
+// tests compare: MXCSR flush-to-zero (15), denormals-are-zero (6), rounding
+// (13-14) and the sticky flags (0-5); x87 precision control (8-9) and
+// rounding (10-11). Exceptions stay masked in both (unmasked ones would
+// trap in the harness).
+#define GORT_TEST_FPENV_A 0x047fbfffu  // FTZ DAZ, round down, flags; x87 single, down
+#define GORT_TEST_FPENV_B 0x0b7f5f80u  // round up, no flags; x87 extended, up
 
 #ifndef __ASSEMBLER__
 #include <cstddef>

@@ -135,4 +135,36 @@ gort_test_retregs:
 	.cfi_endproc
 	.size	gort_test_retregs, .-gort_test_retregs
 
+// uint32_t gort_test_fpenv_get(void)
+// MXCSR in the low 16 bits, the x87 control word in the high 16.
+	.globl	gort_test_fpenv_get
+	.type	gort_test_fpenv_get, @function
+gort_test_fpenv_get:
+	subl	$8, %esp
+	stmxcsr	(%esp)
+	fnstcw	4(%esp)
+	movl	(%esp), %eax
+	movzwl	4(%esp), %edx
+	shll	$16, %edx
+	orl	%edx, %eax
+	addl	$8, %esp
+	ret
+	.size	gort_test_fpenv_get, .-gort_test_fpenv_get
+
+// void gort_test_fpenv_set(uint32_t v /* 4(%esp) */): the inverse.
+	.globl	gort_test_fpenv_set
+	.type	gort_test_fpenv_set, @function
+gort_test_fpenv_set:
+	movl	4(%esp), %eax
+	subl	$8, %esp
+	movzwl	%ax, %ecx
+	movl	%ecx, (%esp)
+	shrl	$16, %eax
+	movw	%ax, 4(%esp)
+	ldmxcsr	(%esp)
+	fldcw	4(%esp)
+	addl	$8, %esp
+	ret
+	.size	gort_test_fpenv_set, .-gort_test_fpenv_set
+
 	.section .note.GNU-stack,"",@progbits

@@ -5,6 +5,8 @@
 // mask, the x87 status/tag words (the x87 stack is empty at every call), XMM
 // registers (all caller-saved here), rflags (DF is clear at every call).
 // The Gobuf layout is in gort_arch.h.
+// Under -fcf-protection each entry starts with endbr64 and the object is
+// marked IBT, never SHSTK: shadow stacks are not supported (gort_arch.h).
 #include "gort_arch.h"
 
 	.text
@@ -35,6 +37,7 @@
 	.p2align 4
 gort_gosave:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	SAVE_CALLER
 	xorl	%eax, %eax
 	ret
@@ -43,11 +46,16 @@ gort_gosave:
 
 // void gort_gogo(const Gobuf *buf /* rdi */)  -- never returns
 // rdi and rax get buf->ctxt: fn(arg) for a new G, gosave's result otherwise.
+// Everything is read from buf first and rsp moves last, just before the
+// jump: once rsp has moved, a signal handled on this stack builds its frame
+// below the new rsp, where buf may live (mexit resumes a copy of g0's base
+// context kept in its own frame). Smashes rcx, rsi.
 	.globl	gort_gogo
 	.type	gort_gogo, @function
 	.p2align 4
 gort_gogo:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	movq	GOBUF_RBX(%rdi), %rbx
 	movq	GOBUF_RBP(%rdi), %rbp
 	movq	GOBUF_R12(%rdi), %r12
@@ -56,25 +64,28 @@ gort_gogo:
 	movq	GOBUF_R15(%rdi), %r15
 	ldmxcsr	GOBUF_MXCSR(%rdi)
 	fldcw	GOBUF_X87CW(%rdi)
-	movq	GOBUF_SP(%rdi), %rsp
+	movq	GOBUF_SP(%rdi), %rsi
 	movq	GOBUF_PC(%rdi), %rcx
 	movq	GOBUF_CTXT(%rdi), %rax
 	movq	%rax, %rdi
+	movq	%rsi, %rsp
 	jmp	*%rcx
 	.cfi_endproc
 	.size	gort_gogo, .-gort_gogo
 
 // void gort_mcall(Gobuf *save /* rdi */, uintptr_t g0sp /* rsi */,
 //                 void (*fn)(G *) /* rdx */, G *gp /* rcx */)
-// Saves the caller into *save as gosave does, then calls fn(gp) on g0sp.
-// fn must not return.
+// Saves the caller into *save as gosave does, then calls fn(gp) on g0's
+// stack below g0sp, GORT_MIN_FRAME (0 here) lower still. fn must not return.
 	.globl	gort_mcall
 	.type	gort_mcall, @function
 	.p2align 4
 gort_mcall:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	SAVE_CALLER
-	movq	%rsi, %rsp		// onto g0: g0sp % 16 == 0, so fn sees rsp % 16 == 8
+	leaq	-GORT_MIN_FRAME(%rsi), %rsp	// onto g0, below fn's reserved area;
+					// fn sees rsp % 16 == 8
 	.cfi_undefined rip		// a backtrace from fn stops here
 	xorl	%ebp, %ebp
 	movq	%rcx, %rdi
@@ -87,7 +98,8 @@ gort_mcall:
 // void gort_morestack(void *arg /* rdi */, void (*fn)(void *) /* rsi */,
 //                     uintptr_t sp /* rdx */)
 // void gort_systemstack(same)
-// Calls fn(arg) on the stack whose top is sp and returns what it returned.
+// Calls fn(arg) on the stack whose top is sp, GORT_MIN_FRAME (0 here) below
+// it, and returns what it returned.
 // rbp holds the old rsp meanwhile, so the CFA stays rbp+16 on either stack.
 // The return path (lessstack) only moves rsp back: rax, rdx, xmm0, xmm1 and
 // st0 are as fn left them.
@@ -99,12 +111,13 @@ gort_mcall:
 gort_morestack:
 gort_systemstack:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	pushq	%rbp
 	.cfi_def_cfa_offset 16
 	.cfi_offset rbp, -16
 	movq	%rsp, %rbp
 	.cfi_def_cfa_register rbp
-	movq	%rdx, %rsp
+	leaq	-GORT_MIN_FRAME(%rdx), %rsp
 	call	*%rsi
 	.globl	gort_lessstack
 gort_lessstack:
@@ -118,13 +131,16 @@ gort_lessstack:
 
 // void gort_gostartcall(Gobuf *buf /* rdi */, void (*fn)(void *) /* rsi */,
 //                       void *arg /* rdx */, uintptr_t stack_hi /* rcx */)
-// Frame: [sp] = gort_goexit_ra, sp % 16 == 8, as if goexit had called fn.
+// Frame: [sp] = gort_goexit_ra, sp % 16 == 8, as if goexit had called fn,
+// GORT_MIN_FRAME (0 here) below stack_hi & ~15.
 	.globl	gort_gostartcall
 	.type	gort_gostartcall, @function
 	.p2align 4
 gort_gostartcall:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	andq	$-16, %rcx
+	subq	$GORT_MIN_FRAME, %rcx
 	leaq	gort_goexit_ra(%rip), %rax
 	movq	%rax, -8(%rcx)
 	subq	$8, %rcx
@@ -160,4 +176,5 @@ gort_goexit_ra:
 	.cfi_endproc
 	.size	gort_goexit, .-gort_goexit
 
+	GORT_PROPERTY_NOTE
 	.section .note.GNU-stack,"",@progbits

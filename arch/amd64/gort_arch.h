@@ -42,6 +42,53 @@
 #define GORT_DWARF_FP 6
 #define GORT_DWARF_RA 16
 
+// FP environment as the test helpers pack it: MXCSR in bits 0-15, the x87
+// control word in bits 16-31. A and B differ in every bit the FpControl
+// tests compare: MXCSR flush-to-zero (15), denormals-are-zero (6), rounding
+// (13-14) and the sticky flags (0-5); x87 precision control (8-9) and
+// rounding (10-11). Exceptions stay masked in both (unmasked ones would
+// trap in the harness).
+#define GORT_TEST_FPENV_A 0x047fbfffu  // FTZ DAZ, round down, flags; x87 single, down
+#define GORT_TEST_FPENV_B 0x0b7f5f80u  // round up, no flags; x87 extended, up
+
+#ifdef __ASSEMBLER__
+// Control-flow protection (gcc -fcf-protection, which defines __CET__).
+// Indirect-branch tracking (IBT, __CET__ bit 0): every function that may be
+// reached by an indirect call or jump starts with GORT_LANDING_PAD
+// (endbr64), and GORT_PROPERTY_NOTE marks the object IBT; without the note
+// the linker drops IBT from the whole program. Return points need nothing:
+// gogo's jmp lands after a call to gosave or mcall, which port.hpp declares
+// returns_twice so that compilers put endbr64 there; gort_goexit_ra and
+// lessstack are reached by ret only.
+// Shadow stacks (SHSTK, __CET__ bit 1) are not claimed: gogo and mcall move
+// to another stack without moving the shadow stack, so the next ret would
+// fault. The note leaves SHSTK out, and the linker then builds the program
+// without it.
+#if defined(__CET__) && (__CET__ & 1)
+#define GORT_LANDING_PAD endbr64
+#define GORT_X86_FEATURE_1 1  // GNU_PROPERTY_X86_FEATURE_1_IBT
+#else
+#define GORT_LANDING_PAD
+#define GORT_X86_FEATURE_1 0
+#endif
+// The NT_GNU_PROPERTY_TYPE_0 note: GNU_PROPERTY_X86_FEATURE_1_AND = IBT.
+.macro GORT_PROPERTY_NOTE
+.if GORT_X86_FEATURE_1
+	.pushsection .note.gnu.property, "a"
+	.p2align 3
+	.long	4			// n_namesz: "GNU\0"
+	.long	16			// n_descsz: one property, padded to 8
+	.long	5			// NT_GNU_PROPERTY_TYPE_0
+	.asciz	"GNU"
+	.long	0xc0000002		// GNU_PROPERTY_X86_FEATURE_1_AND
+	.long	4			// pr_datasz
+	.long	GORT_X86_FEATURE_1
+	.p2align 3
+	.popsection
+.endif
+.endm
+#endif
+
 #ifndef __ASSEMBLER__
 #include <cstddef>
 #include <cstdint>

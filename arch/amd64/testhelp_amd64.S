@@ -1,5 +1,7 @@
 // testhelp_amd64.S: routines the conformance suite uses to see registers.
 // Not part of the runtime. Slots are 64-bit; see tests/conformance/harness.hpp.
+// Every routine starts with GORT_LANDING_PAD (gort_arch.h): several are
+// called through pointers (probe, retregs_fill).
 #include "gort_arch.h"
 
 	.text
@@ -13,6 +15,7 @@
 	.type	gort_test_regs, @function
 gort_test_regs:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	pushq	%rbp
 	.cfi_adjust_cfa_offset 8
 	pushq	%rbx
@@ -69,6 +72,7 @@ gort_test_regs:
 	.globl	gort_test_clobber_gogo
 	.type	gort_test_clobber_gogo, @function
 gort_test_clobber_gogo:
+	GORT_LANDING_PAD
 	movq	0(%rdi), %rbx
 	movq	8(%rdi), %rbp
 	movq	16(%rdi), %r12
@@ -84,6 +88,7 @@ gort_test_clobber_gogo:
 	.globl	gort_test_probe
 	.type	gort_test_probe, @function
 gort_test_probe:
+	GORT_LANDING_PAD
 	movq	%rsp, %rsi
 	jmp	gort_test_probe_body
 	.size	gort_test_probe, .-gort_test_probe
@@ -93,6 +98,7 @@ gort_test_probe:
 	.globl	gort_test_retregs_fill
 	.type	gort_test_retregs_fill, @function
 gort_test_retregs_fill:
+	GORT_LANDING_PAD
 	movq	0(%rdi), %rax
 	movq	8(%rdi), %rdx
 	movq	16(%rdi), %xmm0
@@ -109,6 +115,7 @@ gort_test_retregs_fill:
 	.type	gort_test_retregs, @function
 gort_test_retregs:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	pushq	%rbx
 	.cfi_adjust_cfa_offset 8
 	movq	%rsi, %rbx
@@ -125,4 +132,35 @@ gort_test_retregs:
 	.cfi_endproc
 	.size	gort_test_retregs, .-gort_test_retregs
 
+// uint32_t gort_test_fpenv_get(void)
+// MXCSR in the low 16 bits, the x87 control word in the high 16. A leaf:
+// it stages both in the red zone.
+	.globl	gort_test_fpenv_get
+	.type	gort_test_fpenv_get, @function
+gort_test_fpenv_get:
+	GORT_LANDING_PAD
+	stmxcsr	-8(%rsp)
+	fnstcw	-4(%rsp)
+	movl	-8(%rsp), %eax
+	movzwl	-4(%rsp), %edx
+	shll	$16, %edx
+	orl	%edx, %eax
+	ret
+	.size	gort_test_fpenv_get, .-gort_test_fpenv_get
+
+// void gort_test_fpenv_set(uint32_t v /* edi */): the inverse.
+	.globl	gort_test_fpenv_set
+	.type	gort_test_fpenv_set, @function
+gort_test_fpenv_set:
+	GORT_LANDING_PAD
+	movzwl	%di, %eax
+	movl	%eax, -8(%rsp)
+	shrl	$16, %edi
+	movw	%di, -4(%rsp)
+	ldmxcsr	-8(%rsp)
+	fldcw	-4(%rsp)
+	ret
+	.size	gort_test_fpenv_set, .-gort_test_fpenv_set
+
+	GORT_PROPERTY_NOTE
 	.section .note.GNU-stack,"",@progbits

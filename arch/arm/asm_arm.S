@@ -45,6 +45,10 @@ gort_gosave:
 
 // void gort_gogo(const Gobuf *buf /* r0 */)  -- never returns
 // r0 = buf->ctxt: fn(arg) for a new G, gosave's result otherwise.
+// Everything, lr included, is read from buf first and sp moves last, just
+// before the branch: once sp has moved, a signal handled on this stack
+// builds its frame below the new sp, where buf may live (mexit resumes a
+// copy of g0's base context kept in its own frame). Smashes r1, r2.
 	.globl	gort_gogo
 	.type	gort_gogo, %function
 	.p2align 2
@@ -57,18 +61,20 @@ gort_gogo:
 	vldmia	r1, {d8-d15}
 	ldr	r2, [r0, #GOBUF_FPSCR]
 	vmsr	fpscr, r2
-	ldr	sp, [r0, #GOBUF_SP]
 	ldr	lr, [r0, #GOBUF_LR]
+	ldr	r2, [r0, #GOBUF_SP]
 	ldr	r1, [r0, #GOBUF_PC]
 	ldr	r0, [r0, #GOBUF_CTXT]
+	mov	sp, r2
 	bx	r1
 	.fnend
 	.size	gort_gogo, .-gort_gogo
 
 // void gort_mcall(Gobuf *save /* r0 */, uintptr_t g0sp /* r1 */,
 //                 void (*fn)(G *) /* r2 */, G *gp /* r3 */)
-// Saves the caller into *save as gosave does, then fn(gp) on g0sp. fn must
-// not return. Unwinders stop here (.cantunwind).
+// Saves the caller into *save as gosave does, then fn(gp) with sp =
+// g0sp - GORT_MIN_FRAME (0 here). fn must not return. Unwinders stop here
+// (.cantunwind).
 	.globl	gort_mcall
 	.type	gort_mcall, %function
 	.p2align 2
@@ -76,7 +82,7 @@ gort_mcall:
 	.fnstart
 	.cantunwind
 	SAVE_CALLER
-	mov	sp, r1
+	sub	sp, r1, #GORT_MIN_FRAME
 	mov	r11, #0
 	mov	r0, r3
 	blx	r2
@@ -88,7 +94,8 @@ gort_mcall:
 // void gort_morestack(void *arg /* r0 */, void (*fn)(void *) /* r1 */,
 //                     uintptr_t sp /* r2 */)
 // void gort_systemstack(same)
-// Calls fn(arg) on the stack whose top is sp. r11 keeps the old sp, so the
+// Calls fn(arg) with sp = the given top of another stack - GORT_MIN_FRAME
+// (0 here). r11 keeps the old sp, so the
 // unwinder finds the caller through .setfp on either stack. The return path
 // (lessstack) only moves sp back: r0-r3 and d0-d7 are as fn left them.
 	.globl	gort_morestack
@@ -103,7 +110,7 @@ gort_systemstack:
 	.save	{r11, lr}
 	mov	r11, sp
 	.setfp	r11, sp
-	mov	sp, r2
+	sub	sp, r2, #GORT_MIN_FRAME
 	blx	r1
 gort_lessstack:
 	mov	sp, r11
@@ -114,13 +121,15 @@ gort_lessstack:
 
 // void gort_gostartcall(Gobuf *buf /* r0 */, void (*fn)(void *) /* r1 */,
 //                       void *arg /* r2 */, uintptr_t stack_hi /* r3 */)
-// sp = stack_hi & ~7, pc = fn, r0 = arg, lr = gort_goexit_ra, r11 = 0.
+// sp = (stack_hi & ~7) - GORT_MIN_FRAME, pc = fn, r0 = arg,
+// lr = gort_goexit_ra, r11 = 0.
 	.globl	gort_gostartcall
 	.type	gort_gostartcall, %function
 	.p2align 2
 gort_gostartcall:
 	.fnstart
 	bic	r3, r3, #7
+	sub	r3, r3, #GORT_MIN_FRAME
 	str	r3, [r0, #GOBUF_SP]
 	str	r1, [r0, #GOBUF_PC]
 	str	r2, [r0, #GOBUF_CTXT]

@@ -36,6 +36,14 @@
 #define GORT_DWARF_FP 11
 #define GORT_DWARF_RA 14
 
+// FP environment as the test helpers see it: FPSCR. A and B differ in every
+// bit the FpControl tests compare: flush-to-zero FZ (24), default NaN DN
+// (25), rounding RMode (22-23) and the cumulative flags IOC DZC OFC UFC IXC
+// IDC (0-4, 7), which this port keeps with the rest of FPSCR. Trap enables
+// stay clear.
+#define GORT_TEST_FPENV_A 0x0340009fu  // FZ DN, toward +inf, every flag
+#define GORT_TEST_FPENV_B 0x00800000u  // toward -inf, no flags
+
 #ifndef __ASSEMBLER__
 #include <cstddef>
 #include <cstdint>

@@ -113,4 +113,20 @@ gort_test_retregs:
 	.fnend
 	.size	gort_test_retregs, .-gort_test_retregs
 
+// uint32_t gort_test_fpenv_get(void): FPSCR.
+	.globl	gort_test_fpenv_get
+	.type	gort_test_fpenv_get, %function
+gort_test_fpenv_get:
+	vmrs	r0, fpscr
+	bx	lr
+	.size	gort_test_fpenv_get, .-gort_test_fpenv_get
+
+// void gort_test_fpenv_set(uint32_t v /* r0 */): FPSCR = v.
+	.globl	gort_test_fpenv_set
+	.type	gort_test_fpenv_set, %function
+gort_test_fpenv_set:
+	vmsr	fpscr, r0
+	bx	lr
+	.size	gort_test_fpenv_set, .-gort_test_fpenv_set
+
 	.section .note.GNU-stack,"",%progbits

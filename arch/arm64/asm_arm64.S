@@ -2,8 +2,13 @@
 //
 // Saved and restored by gosave/gogo/mcall: x19-x29, sp, lr (x30), the
 // return pc, d8-d15 (the low 64 bits of v8-v15, all the ABI preserves) and
-// FPCR. Not saved: the signal mask, FPSR (sticky flags), NZCV, the upper
-// halves of v8-v15, x18 (the platform register), TPIDR_EL0.
+// FPCR. Not saved: the signal mask, FPSR (the sticky flags, which AAPCS64
+// leaves undefined across any call, so no code may count on them across
+// gosave or mcall either), NZCV, the upper halves of v8-v15, x18 (the
+// platform register), TPIDR_EL0.
+// Under -mbranch-protection each entry starts with "bti c" and the object
+// is marked BTI; no return address is signed, so it is not marked PAC
+// (gort_arch.h).
 #include "gort_arch.h"
 
 	.text
@@ -37,6 +42,7 @@
 	.p2align 4
 gort_gosave:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	SAVE_CALLER x0, x1
 	mov	x0, #0
 	ret
@@ -46,11 +52,20 @@ gort_gosave:
 // void gort_gogo(const Gobuf *buf /* x0 */)  -- never returns
 // x0 = buf->ctxt: fn(arg) for a new G, gosave's result otherwise. FPCR is
 // written only when it differs: msr fpcr can stall the pipeline.
+// Everything is read from buf first and sp moves last, just before the
+// branch: once sp has moved, a signal handled on this stack builds its
+// frame below the new sp, where buf may live (mexit resumes a copy of g0's
+// base context kept in its own frame).
+// The branch goes through x17: under BTI, br x16/x17 may land on "bti c" or
+// paciasp (a new G's function) as well as on "bti j" (the landing pad
+// compilers put after a call to a returns_twice function: gosave, mcall).
+// Smashes x1, x2, x17.
 	.globl	gort_gogo
 	.type	gort_gogo, %function
 	.p2align 4
 gort_gogo:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	ldp	x19, x20, [x0, #GOBUF_X19]
 	ldp	x21, x22, [x0, #GOBUF_X21]
 	ldp	x23, x24, [x0, #GOBUF_X23]
@@ -67,24 +82,25 @@ gort_gogo:
 	b.eq	1f
 	msr	fpcr, x1
 1:	ldr	x1, [x0, #GOBUF_SP]
-	mov	sp, x1
-	ldr	x2, [x0, #GOBUF_PC]
+	ldr	x17, [x0, #GOBUF_PC]
 	ldr	x0, [x0, #GOBUF_CTXT]
-	br	x2
+	mov	sp, x1
+	br	x17
 	.cfi_endproc
 	.size	gort_gogo, .-gort_gogo
 
 // void gort_mcall(Gobuf *save /* x0 */, uintptr_t g0sp /* x1 */,
 //                 void (*fn)(G *) /* x2 */, G *gp /* x3 */)
-// Saves the caller into *save as gosave does, then fn(gp) on g0sp. fn must
-// not return. Unwinders stop here.
+// Saves the caller into *save as gosave does, then fn(gp) with sp =
+// g0sp - GORT_MIN_FRAME (0 here). fn must not return. Unwinders stop here.
 	.globl	gort_mcall
 	.type	gort_mcall, %function
 	.p2align 4
 gort_mcall:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	SAVE_CALLER x0, x4
-	mov	sp, x1
+	sub	sp, x1, #GORT_MIN_FRAME
 	.cfi_undefined x30
 	mov	x29, xzr
 	mov	x0, x3
@@ -97,7 +113,8 @@ gort_mcall:
 // void gort_morestack(void *arg /* x0 */, void (*fn)(void *) /* x1 */,
 //                     uintptr_t sp /* x2 */)
 // void gort_systemstack(same)
-// Calls fn(arg) on the stack whose top is sp. x29 keeps the old sp, so the
+// Calls fn(arg) with sp = the given top of another stack - GORT_MIN_FRAME
+// (0 here). x29 keeps the old sp, so the
 // CFA stays x29+16 on either stack. The return path (lessstack) only moves
 // sp back: x0-x7, x8 and v0-v7 are as fn left them.
 	.globl	gort_morestack
@@ -108,13 +125,14 @@ gort_mcall:
 gort_morestack:
 gort_systemstack:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	stp	x29, x30, [sp, #-16]!
 	.cfi_def_cfa_offset 16
 	.cfi_offset x29, -16
 	.cfi_offset x30, -8
 	mov	x29, sp
 	.cfi_def_cfa_register x29
-	mov	sp, x2
+	sub	sp, x2, #GORT_MIN_FRAME
 	blr	x1
 gort_lessstack:
 	mov	sp, x29
@@ -130,13 +148,16 @@ gort_lessstack:
 
 // void gort_gostartcall(Gobuf *buf /* x0 */, void (*fn)(void *) /* x1 */,
 //                       void *arg /* x2 */, uintptr_t stack_hi /* x3 */)
-// sp = stack_hi & ~15, pc = fn, x0 = arg, lr = gort_goexit_ra, x29 = 0.
+// sp = (stack_hi & ~15) - GORT_MIN_FRAME, pc = fn, x0 = arg,
+// lr = gort_goexit_ra, x29 = 0.
 	.globl	gort_gostartcall
 	.type	gort_gostartcall, %function
 	.p2align 4
 gort_gostartcall:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	and	x3, x3, #~15
+	sub	x3, x3, #GORT_MIN_FRAME
 	str	x3, [x0, #GOBUF_SP]
 	str	x1, [x0, #GOBUF_PC]
 	str	x2, [x0, #GOBUF_CTXT]
@@ -172,4 +193,5 @@ gort_goexit_ra:
 	.cfi_endproc
 	.size	gort_goexit, .-gort_goexit
 
+	GORT_PROPERTY_NOTE
 	.section .note.GNU-stack,"",%progbits

@@ -46,6 +46,54 @@
 #define GORT_DWARF_FP 29
 #define GORT_DWARF_RA 30
 
+// FP environment as the test helpers see it: FPCR. A and B differ in every
+// bit the FpControl tests compare: flush-to-zero FZ (24), default NaN DN
+// (25) and rounding RMode (22-23). FPSR (the cumulative flags) is not part
+// of a context here (AAPCS64: "not preserved across a public interface").
+#define GORT_TEST_FPENV_A 0x03400000u  // FZ DN, toward +inf
+#define GORT_TEST_FPENV_B 0x00800000u  // toward -inf
+
+#ifdef __ASSEMBLER__
+// Branch protection (gcc -mbranch-protection, which defines
+// __ARM_FEATURE_BTI_DEFAULT and __ARM_FEATURE_PAC_DEFAULT).
+// BTI: every function that may be reached by an indirect call starts with
+// GORT_LANDING_PAD ("bti c", hint #34, a nop without BTI), and
+// GORT_PROPERTY_NOTE marks the object BTI; without the note the linker
+// drops BTI from the whole program and the loader maps no page guarded.
+// Return points need nothing from the port: gogo branches with br x17,
+// which "bti c", paciasp and "bti j" all accept, and lands either on a new
+// G's function or after a call to gosave or mcall, which port.hpp declares
+// returns_twice so that compilers put "bti j" there; gort_goexit_ra and
+// lessstack are reached by ret, which BTI does not check.
+// PAC: the port signs no return address (__ARM_FEATURE_PAC_DEFAULT is
+// ignored). morestack's frame and every Gobuf keep lr unsigned; signing the
+// Gobuf copies would need a modifier that survives a stack switch. So the
+// note leaves the PAC bit out (it is informational: nothing enforces it).
+#if defined(__ARM_FEATURE_BTI_DEFAULT) && __ARM_FEATURE_BTI_DEFAULT
+#define GORT_LANDING_PAD hint 34  // bti c
+#define GORT_AARCH64_FEATURE_1 1  // GNU_PROPERTY_AARCH64_FEATURE_1_BTI
+#else
+#define GORT_LANDING_PAD
+#define GORT_AARCH64_FEATURE_1 0
+#endif
+// The NT_GNU_PROPERTY_TYPE_0 note: GNU_PROPERTY_AARCH64_FEATURE_1_AND = BTI.
+.macro GORT_PROPERTY_NOTE
+.if GORT_AARCH64_FEATURE_1
+	.pushsection .note.gnu.property, "a"
+	.p2align 3
+	.long	4			// n_namesz: "GNU\0"
+	.long	16			// n_descsz: one property, padded to 8
+	.long	5			// NT_GNU_PROPERTY_TYPE_0
+	.asciz	"GNU"
+	.long	0xc0000000		// GNU_PROPERTY_AARCH64_FEATURE_1_AND
+	.long	4			// pr_datasz
+	.long	GORT_AARCH64_FEATURE_1
+	.long	0			// pad to 8
+	.popsection
+.endif
+.endm
+#endif
+
 #ifndef __ASSEMBLER__
 #include <cstddef>
 #include <cstdint>

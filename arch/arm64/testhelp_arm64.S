@@ -1,5 +1,7 @@
 // testhelp_arm64.S: routines the conformance suite uses to see registers.
-// Not part of the runtime; see tests/conformance/harness.hpp.
+// Not part of the runtime; see tests/conformance/harness.hpp. Every routine
+// starts with GORT_LANDING_PAD (gort_arch.h): several are called through
+// pointers (probe, retregs_fill).
 #include "gort_arch.h"
 
 	.text
@@ -25,6 +27,7 @@
 	.type	gort_test_regs, %function
 gort_test_regs:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	sub	sp, sp, #176
 	.cfi_def_cfa_offset 176
 	stp	x29, x30, [sp, #0]
@@ -79,6 +82,7 @@ gort_test_regs:
 	.globl	gort_test_clobber_gogo
 	.type	gort_test_clobber_gogo, %function
 gort_test_clobber_gogo:
+	GORT_LANDING_PAD
 	LOAD_SLOTS x0
 	mov	x0, x1
 	b	gort_gogo
@@ -89,6 +93,7 @@ gort_test_clobber_gogo:
 	.globl	gort_test_probe
 	.type	gort_test_probe, %function
 gort_test_probe:
+	GORT_LANDING_PAD
 	mov	x1, sp
 	b	gort_test_probe_body
 	.size	gort_test_probe, .-gort_test_probe
@@ -97,6 +102,7 @@ gort_test_probe:
 // x0 = p[0], x1 = p[1], d0..d3 = p[2..5].
 	.type	gort_test_retregs_fill, %function
 gort_test_retregs_fill:
+	GORT_LANDING_PAD
 	ldr	x1, [x0, #8]
 	ldp	d0, d1, [x0, #16]
 	ldp	d2, d3, [x0, #32]
@@ -110,6 +116,7 @@ gort_test_retregs_fill:
 	.type	gort_test_retregs, %function
 gort_test_retregs:
 	.cfi_startproc
+	GORT_LANDING_PAD
 	stp	x29, x30, [sp, #-32]!
 	.cfi_def_cfa_offset 32
 	.cfi_offset x29, -32
@@ -130,4 +137,26 @@ gort_test_retregs:
 	.cfi_endproc
 	.size	gort_test_retregs, .-gort_test_retregs
 
+// uint32_t gort_test_fpenv_get(void): FPCR (FPSR, the sticky flags, is
+// not part of a context on this port).
+	.globl	gort_test_fpenv_get
+	.type	gort_test_fpenv_get, %function
+gort_test_fpenv_get:
+	GORT_LANDING_PAD
+	mrs	x0, fpcr
+	ret
+	.size	gort_test_fpenv_get, .-gort_test_fpenv_get
+
+// void gort_test_fpenv_set(uint32_t v /* w0 */): FPCR = v. The upper half
+// of x0 is undefined for a 32-bit argument: mov w0, w0 clears it.
+	.globl	gort_test_fpenv_set
+	.type	gort_test_fpenv_set, %function
+gort_test_fpenv_set:
+	GORT_LANDING_PAD
+	mov	w0, w0
+	msr	fpcr, x0
+	ret
+	.size	gort_test_fpenv_set, .-gort_test_fpenv_set
+
+	GORT_PROPERTY_NOTE
 	.section .note.GNU-stack,"",%progbits

@@ -3,11 +3,16 @@
 // Saved and restored by gosave/gogo/mcall: s0-s11 (s0 is the frame
 // pointer), sp, ra, the return pc, fs0-fs11 (all 64 bits of each: with D,
 // that is the whole register) and fcsr in full (rounding mode frm and the
-// accrued exception flags fflags, as one CSR). Not saved: the signal mask,
-// the caller-saved registers (a0-a7, t0-t6, fa0-fa7, ft0-ft11), gp (the
-// linker's global pointer, one value per program) and tp (the thread
-// pointer, which belongs to the OS thread, not to a context), vector state
-// (V is not part of RV64GC).
+// accrued exception flags fflags, as one CSR). The psABI gives fcsr thread
+// storage duration, after C11's <fenv.h> (7.6: the environment, flags
+// included, belongs to a thread and a new thread starts with its
+// creator's). A goroutine is the thread of control here, so it keeps both
+// fields, sticky flags too, and a new G starts with its creator's fcsr: a
+// flag raised in one goroutine never shows in another's fetestexcept().
+// Not saved: the signal mask, the caller-saved registers (a0-a7, t0-t6,
+// fa0-fa7, ft0-ft11), gp (the linker's global pointer, one value per
+// program) and tp (the thread pointer, which belongs to the OS thread, not
+// to a context), vector state (V is not part of RV64GC).
 // The Gobuf layout is in gort_arch.h.
 #include "gort_arch.h"
 
@@ -64,9 +69,13 @@ gort_gosave:
 	.size	gort_gosave, .-gort_gosave
 
 // void gort_gogo(const Gobuf *buf /* a0 */)  -- never returns
-// Loads ra, s0-s11, fs0-fs11 and fcsr, then sp, then jumps to buf->pc with
-// a0 = buf->ctxt (a0 is both the first argument and the integer return
-// register: fn's arg for a new G, gosave's result otherwise). Smashes t0, t1.
+// Loads ra, s0-s11, fs0-fs11, fcsr, sp, pc and ctxt from buf, then moves sp
+// and jumps to pc with a0 = ctxt (a0 is both the first argument and the
+// integer return register: fn's arg for a new G, gosave's result
+// otherwise). sp moves last, just before the jump: once it has moved, a
+// signal handled on this stack builds its frame below the new sp, where buf
+// may live (mexit resumes a copy of g0's base context kept in its own
+// frame). Smashes t0, t1.
 	.globl	gort_gogo
 	.type	gort_gogo, %function
 	.p2align 2
@@ -99,17 +108,19 @@ gort_gogo:
 	fld	fs11, GOBUF_FS11(a0)
 	ld	t0, GOBUF_FCSR(a0)
 	fscsr	t0
-	ld	sp, GOBUF_SP(a0)
+	ld	t0, GOBUF_SP(a0)
 	ld	t1, GOBUF_PC(a0)
 	ld	a0, GOBUF_CTXT(a0)
+	mv	sp, t0
 	jr	t1
 	.cfi_endproc
 	.size	gort_gogo, .-gort_gogo
 
 // void gort_mcall(Gobuf *save /* a0 */, uintptr_t g0sp /* a1 */,
 //                 void (*fn)(G *) /* a2 */, G *gp /* a3 */)
-// Saves the caller into *save exactly as gosave does, moves sp to g0sp
-// (16-aligned, so fn is entered as the psABI wants), clears the frame
+// Saves the caller into *save exactly as gosave does, moves sp to
+// g0sp - GORT_MIN_FRAME (0 here; g0sp is 16-aligned, so fn is entered as
+// the psABI wants), clears the frame
 // pointer and calls fn(gp). fn must not return; if it does, this calls
 // gort_mcall_returned. Once on g0, ra is marked undefined: a backtrace or
 // an exception raised in fn ends at this frame. Smashes t0 and whatever fn
@@ -120,7 +131,7 @@ gort_gogo:
 gort_mcall:
 	.cfi_startproc
 	SAVE_CALLER a0, t0
-	mv	sp, a1
+	addi	sp, a1, -GORT_MIN_FRAME
 	.cfi_undefined ra
 	li	s0, 0
 	mv	a0, a3
@@ -133,7 +144,8 @@ gort_mcall:
 // void gort_morestack(void *arg /* a0 */, void (*fn)(void *) /* a1 */,
 //                     uintptr_t sp /* a2 */)
 // void gort_systemstack(same)
-// Calls fn(arg) with sp = the given top of another stack (16-aligned) and
+// Calls fn(arg) with sp = the given top of another stack (16-aligned) less
+// GORT_MIN_FRAME (0 here) and
 // returns whatever fn returned. A 16-byte frame on the caller's stack holds
 // ra and s0; s0 is then pointed at the caller's sp, the psABI's frame
 // pointer convention (s0 = the CFA, ra at s0-8, the old s0 at s0-16), so
@@ -156,7 +168,7 @@ gort_systemstack:
 	.cfi_offset s0, -16
 	addi	s0, sp, 16
 	.cfi_def_cfa s0, 0
-	mv	sp, a2
+	addi	sp, a2, -GORT_MIN_FRAME
 	jalr	a1
 gort_lessstack:
 	addi	sp, s0, -16
@@ -174,16 +186,18 @@ gort_lessstack:
 
 // void gort_gostartcall(Gobuf *buf /* a0 */, void (*fn)(void *) /* a1 */,
 //                       void *arg /* a2 */, uintptr_t stack_hi /* a3 */)
-// sp = stack_hi & ~15, pc = fn, ctxt = arg (gogo puts it in a0),
-// ra = gort_goexit_ra (so fn's return lands in goexit), s0-s11 and
-// fs0-fs11 = 0 (s0, the frame pointer, in particular), fcsr = this
-// thread's fcsr now. Nothing is written to the new stack. Smashes t0.
+// sp = (stack_hi & ~15) - GORT_MIN_FRAME, pc = fn, ctxt = arg (gogo puts
+// it in a0), ra = gort_goexit_ra (so fn's return lands in goexit), s0-s11
+// and fs0-fs11 = 0 (s0, the frame pointer, in particular), fcsr = this
+// thread's fcsr now (frm and fflags: see the top of this file). Nothing is
+// written to the new stack. Smashes t0.
 	.globl	gort_gostartcall
 	.type	gort_gostartcall, %function
 	.p2align 2
 gort_gostartcall:
 	.cfi_startproc
 	andi	a3, a3, -16
+	addi	a3, a3, -GORT_MIN_FRAME
 	sd	a3, GOBUF_SP(a0)
 	sd	a1, GOBUF_PC(a0)
 	sd	a2, GOBUF_CTXT(a0)

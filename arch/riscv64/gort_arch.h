@@ -65,6 +65,12 @@
 #define GORT_DWARF_FP 8
 #define GORT_DWARF_RA 1
 
+// FP environment as the test helpers see it: fcsr (frm in bits 5-7, fflags
+// in 0-4). A and B differ in all eight bits: the rounding mode and the
+// accrued flags NV DZ OF UF NX, both of which a context keeps.
+#define GORT_TEST_FPENV_A 0x7fu  // round up (RUP), every flag
+#define GORT_TEST_FPENV_B 0x80u  // round to nearest, max magnitude (RMM), no flags
+
 #ifndef __ASSEMBLER__
 #include <cstddef>
 #include <cstdint>

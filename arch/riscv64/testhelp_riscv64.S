@@ -242,4 +242,22 @@ gort_test_retregs:
 	.cfi_endproc
 	.size	gort_test_retregs, .-gort_test_retregs
 
+// uint32_t gort_test_fpenv_get(void): fcsr (frm << 5 | fflags).
+	.globl	gort_test_fpenv_get
+	.type	gort_test_fpenv_get, %function
+	.p2align 2
+gort_test_fpenv_get:
+	frcsr	a0
+	ret
+	.size	gort_test_fpenv_get, .-gort_test_fpenv_get
+
+// void gort_test_fpenv_set(uint32_t v /* a0 */): fcsr = v.
+	.globl	gort_test_fpenv_set
+	.type	gort_test_fpenv_set, %function
+	.p2align 2
+gort_test_fpenv_set:
+	fscsr	a0
+	ret
+	.size	gort_test_fpenv_set, .-gort_test_fpenv_set
+
 	.section .note.GNU-stack,"",%progbits

@@ -3,6 +3,10 @@
 // probe (testhelp_<cpu>.S) reports sp at its own entry and runs the body at
 // the same alignment, where snprintf formats doubles (misaligned SSE or VFP
 // spills crash or print garbage there).
+//
+// Promise: each of them may write the area its caller reserves for it,
+// [sp + GORT_RA_ON_STACK, + GORT_MIN_FRAME) at entry, and that area lies
+// inside the stack the primitive was given: nothing above the top changes.
 #include <cstdio>
 #include <cstring>
 
@@ -13,6 +17,7 @@ namespace {
 
 enum class Mode { plain, mcall };
 Mode g_mode;
+bool g_write_min_frame;  // the body fills its caller-reserved area
 std::uintptr_t g_entry_sp;
 char g_text[64];
 
@@ -26,6 +31,10 @@ bool aligned(std::uintptr_t entry_sp) {
 extern "C" void gort_test_probe_body(void* arg, std::uintptr_t entry_sp) {
   using namespace gort::test;
   g_entry_sp = entry_sp;
+  if (g_write_min_frame) {
+    auto* area = reinterpret_cast<volatile unsigned char*>(entry_sp + GORT_RA_ON_STACK);
+    for (int i = 0; i < GORT_MIN_FRAME; ++i) area[i] = 0x5a;
+  }
   volatile double x = 3.25, y = -0.125;
   std::snprintf(g_text, sizeof g_text, "%.3f %g %e", x, y, x * y);
   if (g_mode == Mode::mcall) gort::rt::gogo(static_cast<gort::rt::G*>(arg));
@@ -38,6 +47,7 @@ constexpr const char* kExpected = "3.250 -0.125 -4.062500e-01";
 
 void reset(Mode m) {
   g_mode = m;
+  g_write_min_frame = false;
   g_entry_sp = 0;
   std::memset(g_text, 0, sizeof g_text);
 }
@@ -72,7 +82,7 @@ void probe_new_g(std::size_t skew) {
   rt::systemstack([&] { rt::stackfree(s); });
   expect_aligned("new G");
   EXPECT_LE(g_entry_sp, g.stack_hi) << "first frame above the stack top";
-  EXPECT_GE(g_entry_sp, g.stack_hi - 64) << "first frame wastes stack";
+  EXPECT_GE(g_entry_sp, g.stack_hi - 64 - GORT_MIN_FRAME) << "first frame wastes stack";
 }
 
 TEST(StackAlignment, AtEntryOfNewG) {
@@ -134,6 +144,84 @@ TEST(StackAlignment, OnNewSegment) {
   expect_aligned("new segment (wrapper)");
   EXPECT_GE(g_entry_sp, lo);
   EXPECT_LE(g_entry_sp, hi);
+}
+
+// The caller-reserved area: a stack whose top lies kAbove bytes below the
+// end of its memory; those bytes hold a pattern that must survive.
+class MinFrameStack {
+ public:
+  static constexpr std::size_t kAbove = 256;
+  MinFrameStack() {
+    rt::systemstack([&] { s_ = rt::stackalloc(32 * 1024); });
+    std::memset(reinterpret_cast<void*>(top()), kCanary, kAbove);
+  }
+  ~MinFrameStack() {
+    Stack s = s_;
+    rt::systemstack([s] { rt::stackfree(s); });
+  }
+  std::uintptr_t top() const { return s_.hi - kAbove; }
+  void expect_area_inside(const char* where) const {
+    ASSERT_NE(g_entry_sp, 0u) << where << ": probe did not run";
+    EXPECT_LE(g_entry_sp + GORT_RA_ON_STACK + GORT_MIN_FRAME, top())
+        << where << ": the " << GORT_MIN_FRAME
+        << "-byte area the callee may write reaches above the stack's top";
+    const auto* p = reinterpret_cast<const unsigned char*>(top());
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < kAbove; ++i) bad += p[i] != kCanary;
+    EXPECT_EQ(bad, 0u) << where << ": bytes above the stack's top were written";
+  }
+
+ private:
+  static constexpr unsigned char kCanary = 0xc3;
+  Stack s_;
+};
+
+TEST(MinFrame, NewGMayWriteItsCallersArea) {
+  MinFrameStack st;
+  reset(Mode::plain);
+  g_write_min_frame = true;
+  G g;
+  g.m = g0()->m;
+  g.stack_lo = st.top() - 16 * 1024;
+  g.stack_hi = st.top();
+  gort_gostartcall(&g.sched, &gort_test_probe, nullptr, st.top());
+  G* z = g0();
+  if (gort_gosave(&z->sched) == 0) rt::gogo(&g);
+  z->sched = Gobuf{};
+  st.expect_area_inside("new G");
+  EXPECT_STREQ(g_text, kExpected);
+}
+
+TEST(MinFrame, McallFunctionMayWriteItsCallersArea) {
+  static MinFrameStack* st;
+  MinFrameStack stack;
+  st = &stack;
+  reset(Mode::mcall);
+  g_write_min_frame = true;
+  auto fn = [] {
+    G* gp = rt::getg();
+    // The primitive itself, with a g0sp of our choosing.
+    gort_mcall(&gp->sched, st->top(), reinterpret_cast<void (*)(G*)>(&gort_test_probe), gp);
+  };
+  Context ctx(fn);
+  run(ctx);
+  st->expect_area_inside("mcall function");
+  EXPECT_STREQ(g_text, kExpected);
+}
+
+TEST(MinFrame, MorestackAndSystemstackFunctionsMayWriteTheirCallersArea) {
+  struct {
+    void (*fn)(void*, void (*)(void*), std::uintptr_t);
+    const char* name;
+  } const prims[] = {{&gort_morestack, "morestack"}, {&gort_systemstack, "systemstack"}};
+  for (auto prim : prims) {
+    MinFrameStack st;
+    reset(Mode::plain);
+    g_write_min_frame = true;
+    prim.fn(nullptr, &gort_test_probe, st.top());
+    st.expect_area_inside(prim.name);
+    EXPECT_STREQ(g_text, kExpected);
+  }
 }
 
 }  // namespace

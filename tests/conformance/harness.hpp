@@ -29,6 +29,10 @@ void gort_test_probe_body(void* arg, std::uintptr_t entry_sp);
 // gort_test_retregs: morestack(p, fill, sp) where fill loads p[0, NRET) into
 // every return-value register; then stores those registers to out[0, NRET).
 void gort_test_retregs(const std::uint64_t* p, std::uint64_t* out, std::uintptr_t sp);
+// gort_test_fpenv_get/set: the FP control and status state a context keeps,
+// packed into 32 bits as gort_arch.h describes at GORT_TEST_FPENV_A.
+std::uint32_t gort_test_fpenv_get();
+void gort_test_fpenv_set(std::uint32_t v);
 }
 
 namespace gort::test {

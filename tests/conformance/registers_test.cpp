@@ -1,9 +1,13 @@
 // Promise: every callee-saved integer and FP register listed in DESIGN.md
-// keeps its value across each primitive, and so does the FP rounding mode.
+// keeps its value across each primitive, and so does the FP environment:
+// the rounding mode, and every other control and status bit the port
+// keeps (gort_arch.h: GORT_TEST_FPENV_A).
 // gort_test_regs loads random values, runs an operation that switches away
 // (and, on the other side, deliberately loads different values), and reads
 // the registers back.
 #include <cfenv>
+#include <cstdio>
+#include <string>
 
 #include "harness.hpp"
 
@@ -185,6 +189,126 @@ TEST(FpControl, NewContextStartsWithCreatorsMode) {
   std::fesetround(FE_TONEAREST);
   run(ctx);
   EXPECT_EQ(mode, FE_DOWNWARD);
+}
+
+// The whole FP environment a context keeps. GORT_TEST_FPENV_A and _B
+// (gort_arch.h) differ in every bit compared: flush-to-zero,
+// denormals-are-zero and x87 precision on x86, default-NaN on ARM, the
+// rounding mode, and the sticky flags where the port keeps them. Each case
+// runs both ways round (A saved and B loaded meanwhile, then B and A), so a
+// bit lost in either direction shows.
+constexpr std::uint32_t kFpMask = GORT_TEST_FPENV_A ^ GORT_TEST_FPENV_B;
+static_assert(kFpMask != 0, "GORT_TEST_FPENV_A and _B must differ");
+
+struct FpPair {
+  std::uint32_t mine, other;
+};
+constexpr FpPair kFpPairs[] = {{GORT_TEST_FPENV_A, GORT_TEST_FPENV_B},
+                               {GORT_TEST_FPENV_B, GORT_TEST_FPENV_A}};
+
+// Puts back the test thread's environment however the test ends.
+struct FpEnvGuard {
+  std::uint32_t saved = gort_test_fpenv_get();
+  ~FpEnvGuard() { gort_test_fpenv_set(saved); }
+};
+
+std::string fp_bits(std::uint32_t got, std::uint32_t want) {
+  char text[96];
+  std::snprintf(text, sizeof text, "got %#010x, want %#010x: bits %#010x lost", got & kFpMask,
+                want & kFpMask, (got ^ want) & kFpMask);
+  return text;
+}
+
+#define EXPECT_FPENV(got, want, what) \
+  EXPECT_EQ((got) & kFpMask, (want) & kFpMask) << what << ": " << fp_bits(got, want)
+
+TEST(FpControl, TestValuesAreKeptByTheCpu) {
+  FpEnvGuard guard;
+  for (FpPair p : kFpPairs) {
+    gort_test_fpenv_set(p.mine);
+    std::uint32_t got = gort_test_fpenv_get();
+    gort_test_fpenv_set(guard.saved);
+    EXPECT_FPENV(got, p.mine, "the CPU (or emulator) drops bits of GORT_TEST_FPENV_A/B");
+  }
+}
+
+TEST(FpControl, WholeEnvironmentSurvivesGosaveGogo) {
+  FpEnvGuard guard;
+  for (FpPair p : kFpPairs) {
+    static std::uint32_t other, got;
+    other = p.other;
+    Gobuf b;
+    gort_test_fpenv_set(p.mine);
+    if (gort_gosave(&b) == 0) {
+      gort_test_fpenv_set(other);
+      gort_gogo(&b);
+    }
+    got = gort_test_fpenv_get();
+    gort_test_fpenv_set(guard.saved);
+    EXPECT_FPENV(got, p.mine, "gosave/gogo");
+  }
+}
+
+TEST(FpControl, WholeEnvironmentSurvivesSwitch) {
+  FpEnvGuard guard;
+  for (FpPair p : kFpPairs) {
+    std::uint32_t a_got = 0, b_got = 0;
+    Context* pa = nullptr;
+    Context* pb = nullptr;
+    auto a_fn = [&] {
+      gort_test_fpenv_set(p.mine);
+      switch_to(pa->g(), pb->g());
+      a_got = gort_test_fpenv_get();
+      switch_to(pa->g(), pb->g());
+    };
+    auto b_fn = [&] {
+      gort_test_fpenv_set(p.other);
+      switch_to(pb->g(), pa->g());
+      b_got = gort_test_fpenv_get();
+    };
+    Context ca(a_fn), cb(b_fn);
+    pa = &ca;
+    pb = &cb;
+    run(ca);
+    gort_test_fpenv_set(guard.saved);
+    EXPECT_FPENV(a_got, p.mine, "switch A->B->A");
+    EXPECT_FPENV(b_got, p.other, "switch B->A->B");
+  }
+}
+
+TEST(FpControl, WholeEnvironmentSurvivesMcall) {
+  FpEnvGuard guard;
+  for (FpPair p : kFpPairs) {
+    static std::uint32_t other;
+    other = p.other;
+    std::uint32_t got = 0;
+    auto fn = [&] {
+      gort_test_fpenv_set(p.mine);
+      rt::mcall([](G* gp) {
+        gort_test_fpenv_set(other);  // g0 changes its own environment
+        rt::gogo(gp);
+      });
+      got = gort_test_fpenv_get();
+    };
+    Context ctx(fn);
+    run(ctx);
+    gort_test_fpenv_set(guard.saved);
+    EXPECT_FPENV(got, p.mine, "mcall");
+  }
+}
+
+TEST(FpControl, NewContextStartsWithCreatorsEnvironment) {
+  FpEnvGuard guard;
+  for (FpPair p : kFpPairs) {
+    std::uint32_t got = 0;
+    auto fn = [&] { got = gort_test_fpenv_get(); };
+    gort_test_fpenv_set(p.mine);
+    Context ctx(fn);
+    gort_test_fpenv_set(p.other);
+    run(ctx);
+    gort_test_fpenv_set(guard.saved);
+    EXPECT_FPENV(got, p.mine, "gostartcall");
+  }
 }
 
 }  // namespace
