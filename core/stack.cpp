@@ -12,9 +12,9 @@
 // any fault. Two defences:
 //   - gort::gort makes its users compile with -fstack-clash-protection (a
 //     public usage requirement): such code probes its frame page by page and
-//     faults in the first guard page. GCC on arm64 probes only frames above
-//     64 KiB, because it assumes a 64 KiB guard; GCC 12 on riscv64 accepts
-//     the flag and probes nothing (GCC 14 does).
+//     faults in the first guard page. GCC on arm64 probes only frames of
+//     about 64 KiB and more, because it assumes a 64 KiB guard; GCC 12 on
+//     riscv64 accepts the flag and probes nothing (newer GCCs do).
 //   - the guard is large where that is cheap, so that code built without
 //     the flag (prebuilt libraries) is caught in practice too.
 // The cost of a guard's size does not depend on the mechanism (os.hpp): a

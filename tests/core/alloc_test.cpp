@@ -244,7 +244,7 @@ TEST(GuardPageDeathTest, StackOverflowFaultsInTheGuardPage) {
       ExitedWithCode(3), "fault in guard page");
 }
 
-TEST(GuardPageDeathTest, ProbedBigFrameFaultsInTheGuardPage) {
+TEST(GuardPageDeathTest, ProbedBigFrameFaultsInTheGuard) {
   EXPECT_EXIT(
       {
         catch_faults_on_altstack();
@@ -258,7 +258,7 @@ TEST(GuardPageDeathTest, ProbedBigFrameFaultsInTheGuardPage) {
       ExitedWithCode(3), "fault in guard page");
 }
 
-TEST(GuardPageDeathTest, UnprobedBigFrameFaultsInTheGuardPage) {
+TEST(GuardPageDeathTest, UnprobedBigFrameFaultsInTheGuard) {
   if (const char* why = guard_misses_unprobed()) GTEST_SKIP() << why;
   EXPECT_EXIT(
       {
