@@ -14,6 +14,7 @@
 // sudogs, and the woken select removes the rest.
 #include <cstdint>
 #include <cstring>
+#include <new>
 
 #include "gort/gort.hpp"
 #include "sched.hpp"
@@ -293,46 +294,56 @@ std::size_t chan_cap(hchan* c) { return c->dataqsiz; }
 
 // ---------------------------------------------------------------------------
 // select
+//
+// selectgo keeps its poll order, lock order and sudogs in the cases' scratch
+// (detail.hpp), on the caller's frame and sized by the template, which knows
+// the number of cases: a two-case select costs a few hundred bytes of stack,
+// not the 4 KiB that arrays for 64 cases took, and nothing is zeroed until
+// the select blocks. So there is no limit on the number of cases either.
+
+static_assert(sizeof(Sudog) == sizeof(SelectCase::Scratch::sudog),
+              "detail::kSudogWords: make it fit rt::Sudog exactly");
+static_assert(alignof(Sudog) <= alignof(void*), "SelectCase::Scratch::sudog: too weakly aligned");
 
 namespace {
 
-constexpr int kMaxCases = 64;
-
-void sellock(hchan** order, int n) {
+void sellock(SelectCase* cas, int n) {
   hchan* last = nullptr;
   for (int i = 0; i < n; ++i) {
-    if (order[i] != last) order[i]->lock.lock();
-    last = order[i];
+    hchan* c = cas[i].scratch.lock;
+    if (c != last) c->lock.lock();
+    last = c;
   }
 }
 
-void selunlock(hchan** order, int n) {
+void selunlock(SelectCase* cas, int n) {
   for (int i = n - 1; i >= 0; --i) {
-    if (i > 0 && order[i] == order[i - 1]) continue;
-    order[i]->lock.unlock();
+    if (i > 0 && cas[i].scratch.lock == cas[i - 1].scratch.lock) continue;
+    cas[i].scratch.lock->lock.unlock();
   }
 }
+
+Sudog* sudog_of(SelectCase& c) { return std::launder(reinterpret_cast<Sudog*>(c.scratch.sudog)); }
 
 struct ParkSet {
-  hchan** order;
+  SelectCase* cas;
   int n;
 };
 
 }  // namespace
 
 int selectgo(SelectCase* cas, int ncases, bool block, bool* recv_ok) {
-  if (ncases > kMaxCases) fatal("select: more than ", kMaxCases, " cases");
   if (block) checkpreempt();
   *recv_ok = false;
-  // Random poll order over the non-nil cases; lock order by address.
-  int pollorder[kMaxCases];
-  hchan* lockorder[kMaxCases];
+  // Random poll order over the non-nil cases (entry k in cas[k].scratch.poll),
+  // lock order by address (entry k in cas[k].scratch.lock).
+  auto poll = [cas](int k) -> int& { return cas[k].scratch.poll; };
   int np = 0;
   for (int i = 0; i < ncases; ++i) {
     if (cas[i].c == nullptr) continue;
     int j = np == 0 ? 0 : static_cast<int>(fastrand() % static_cast<std::uint32_t>(np + 1));
-    pollorder[np] = pollorder[j];
-    pollorder[j] = i;
+    poll(np) = poll(j);
+    poll(j) = i;
     ++np;
   }
   if (np == 0) {
@@ -341,28 +352,28 @@ int selectgo(SelectCase* cas, int ncases, bool block, bool* recv_ok) {
     fatal("unreachable: woke from select with no cases");
   }
   for (int i = 0; i < np; ++i) {
-    hchan* c = cas[pollorder[i]].c;
+    hchan* c = cas[poll(i)].c;
     int j = i;
-    while (j > 0 && lockorder[j - 1] > c) {
-      lockorder[j] = lockorder[j - 1];
+    while (j > 0 && cas[j - 1].scratch.lock > c) {
+      cas[j].scratch.lock = cas[j - 1].scratch.lock;
       --j;
     }
-    lockorder[j] = c;
+    cas[j].scratch.lock = c;
   }
-  sellock(lockorder, np);
+  sellock(cas, np);
 
   // Pass 1: the first ready case in poll order.
   for (int k = 0; k < np; ++k) {
-    int i = pollorder[k];
+    int i = poll(k);
     hchan* c = cas[i].c;
     if (cas[i].send) {
       if (c->closed) {
-        selunlock(lockorder, np);
+        selunlock(cas, np);
         fatal("send on closed channel");
       }
       if (Sudog* s = c->recvq.dequeue()) {
         G* g2 = send(c, s, cas[i].elem);
-        selunlock(lockorder, np);
+        selunlock(cas, np);
         goready(g2);
         return i;
       }
@@ -370,13 +381,13 @@ int selectgo(SelectCase* cas, int ncases, bool block, bool* recv_ok) {
         c->ops->move_construct(c->slot(c->sendx), cas[i].elem);
         if (++c->sendx == c->dataqsiz) c->sendx = 0;
         ++c->qcount;
-        selunlock(lockorder, np);
+        selunlock(cas, np);
         return i;
       }
     } else {
       if (Sudog* s = c->sendq.dequeue()) {
         G* g2 = recv(c, s, cas[i].elem);
-        selunlock(lockorder, np);
+        selunlock(cas, np);
         goready(g2);
         *recv_ok = true;
         return i;
@@ -387,59 +398,58 @@ int selectgo(SelectCase* cas, int ncases, bool block, bool* recv_ok) {
         c->ops->destroy(q);
         if (++c->recvx == c->dataqsiz) c->recvx = 0;
         --c->qcount;
-        selunlock(lockorder, np);
+        selunlock(cas, np);
         *recv_ok = true;
         return i;
       }
       if (c->closed) {
-        selunlock(lockorder, np);
+        selunlock(cas, np);
         return i;
       }
     }
   }
   if (!block) {
-    selunlock(lockorder, np);
+    selunlock(cas, np);
     return -1;
   }
 
-  // Pass 2: wait on every channel.
+  // Pass 2: wait on every channel, with a sudog per case built only now.
   G* gp = getg();
-  Sudog sg[kMaxCases];
   gp->select_done.store(0, std::memory_order_relaxed);
   gp->param = nullptr;
   for (int k = 0; k < np; ++k) {
-    int i = pollorder[k];
-    Sudog& s = sg[i];
-    s.g = gp;
-    s.c = cas[i].c;
-    s.elem = cas[i].elem;
-    s.is_select = true;
-    s.success = false;
-    (cas[i].send ? cas[i].c->sendq : cas[i].c->recvq).enqueue(&s);
+    int i = poll(k);
+    Sudog* s = ::new (cas[i].scratch.sudog) Sudog;
+    s->g = gp;
+    s->c = cas[i].c;
+    s->elem = cas[i].elem;
+    s->is_select = true;
+    (cas[i].send ? cas[i].c->sendq : cas[i].c->recvq).enqueue(s);
   }
-  ParkSet ps{lockorder, np};
+  ParkSet ps{cas, np};
   gopark(
       [](G*, void* p) {
         auto* set = static_cast<ParkSet*>(p);
-        selunlock(set->order, set->n);
+        selunlock(set->cas, set->n);
         return true;
       },
       &ps, "select");
 
   // Woken by the case in gp->param; withdraw the others.
-  sellock(lockorder, np);
+  sellock(cas, np);
   Sudog* won = gp->param;
   gp->param = nullptr;
   int chosen = -1;
   for (int k = 0; k < np; ++k) {
-    int i = pollorder[k];
-    if (&sg[i] == won) {
+    int i = poll(k);
+    Sudog* s = sudog_of(cas[i]);
+    if (s == won) {
       chosen = i;
       continue;
     }
-    (cas[i].send ? cas[i].c->sendq : cas[i].c->recvq).remove(&sg[i]);
+    (cas[i].send ? cas[i].c->sendq : cas[i].c->recvq).remove(s);
   }
-  selunlock(lockorder, np);
+  selunlock(cas, np);
   if (chosen < 0) fatal("select: woken without a case");
   if (cas[chosen].send && !won->success) fatal("send on closed channel");
   *recv_ok = !cas[chosen].send && won->success;

@@ -10,16 +10,18 @@
 //                      pages that stayed free longer than a delay to the OS
 //                      (os::release_pages), dropping the lock around the call.
 //   stack pools        per size class (powers of two, 4 KiB to 256 KiB with 4
-//                      KiB pages), spans carved into slots of [guard page |
-//                      stack]; the guard pages are protected once, when the
-//                      span is carved. A span whose slots have all stayed
-//                      free for the scavenger's delay goes back to the heap
-//                      (made writable again in one call).
+//                      KiB pages), spans carved into slots of [guard |
+//                      stack]; the guards (os::guard_install: 64 KiB on
+//                      64-bit CPUs, a page on 32-bit ones; stack.cpp says
+//                      why) are installed once, when the span is carved. A
+//                      span whose slots have all stayed free for the
+//                      scavenger's delay goes back to the heap, its guards
+//                      removed in one call.
 //   per-P caches       a few stacks per class on each P; they refill from and
 //                      release to the pools half a cache at a time, so a P
 //                      alternating between spawning and exiting does not
 //                      thrash the pools. Larger stacks come straight from the
-//                      heap, with their own guard page.
+//                      heap, with their own guard.
 //   FixAlloc<T>        fixed-size runtime objects (G, M) from chunks that are
 //                      never returned, with a free list.
 //

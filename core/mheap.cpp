@@ -228,6 +228,8 @@ std::size_t mheap_scavenge(std::int64_t now, std::int64_t delay_ns) {
     list_remove(victim);
     victim->state = SpanState::scavenging;
     heap.lock.unlock();
+    // Free spans hold no guards: release_pages would keep them (os.hpp), so
+    // stack spans remove theirs before they come back to the heap.
     os::release_pages(reinterpret_cast<void*>(victim->base), victim->npages * page());
     heap.lock.lock();
     std::size_t newly = victim->npages - victim->released;

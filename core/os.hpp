@@ -21,19 +21,45 @@ void* reserve(std::size_t n);
 // allocate.
 void release(void* p, std::size_t n);
 
-// protect_none: make [p, p+n) inaccessible (a guard page). System stack;
-// cannot allocate.
-void protect_none(void* p, std::size_t n);
+// Guards: ranges of a reservation that fault on any access, below every
+// goroutine stack. An OS port offers one of two mechanisms:
+//   marker   the page tables mark the pages (Linux 6.13+:
+//            madvise(MADV_GUARD_INSTALL)). No memory mapping is split: a
+//            guard of any size costs no mapping, and no memory beyond its
+//            page-table entries.
+//   protect  the pages' protection changes (mprotect PROT_NONE). The guard
+//            becomes a mapping of its own, and the stack above it another:
+//            the OS's limit on mappings per process (vm.max_map_count on
+//            Linux, 65530 by default) then caps live goroutines near half
+//            of it.
+enum class GuardKind { marker, protect };
 
-// protect_rw: make [p, p+n) readable and writable again. System stack;
-// cannot allocate.
-void protect_rw(void* p, std::size_t n);
+// guard_kind: the mechanism guard_install uses in this process, decided on
+// first use by a probe that an installed guard really faults, never by a
+// call's return code: an emulator may accept the call and install nothing.
+// It may turn from marker to protect later, if the OS refuses a marker (Linux:
+// on memory locked by mlockall), never back. Any thread, any stack; cannot
+// allocate.
+GuardKind guard_kind();
+
+// guard_install: make [p, p+n) (page-aligned, inside a reservation) fault on
+// any access; its contents are lost. When the OS has no mapping left
+// (protect): fatal, with a message naming the limit. System stack; cannot
+// allocate.
+void guard_install(void* p, std::size_t n);
+
+// guard_remove: make every guard inside [p, p+n) (page-aligned, inside a
+// reservation) readable and writable again, with unspecified contents; pages
+// of the range that are no guard keep theirs. Whatever the mechanism, a
+// guard survives release_pages, so memory goes back to the page heap only
+// through this. System stack; cannot allocate.
+void guard_remove(void* p, std::size_t n);
 
 // release_pages: tell the OS that [p, p+n) (page-aligned, inside a
 // reservation) holds nothing worth keeping: it stops counting as resident
-// and reads back as zeros, and touching it commits it again. Called by the
-// scavenger on the system stack without runtime locks held; cannot
-// allocate.
+// and reads back as zeros, and touching it commits it again; guards in the
+// range stay guards. Called by the scavenger on the system stack without
+// runtime locks held; cannot allocate.
 void release_pages(void* p, std::size_t n);
 
 // resident_bytes: the process's resident set size (for mem_stats and

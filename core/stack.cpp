@@ -1,10 +1,40 @@
 // stack.cpp: goroutine stacks and morestack segments (see malloc.hpp).
 //
-// A stack span of class c is nslots slots of [guard page | stack of
-// class_size(c)], the guards protected once when the span is carved. Free
+// A stack span of class c is nslots slots of [guard | stack of
+// class_size(c)], the guards installed once when the span is carved. Free
 // slots are linked through the top word of their stack, in the span (pools)
 // or in a per-P cache. A stack's span is found with spanof(), so stackfree
 // needs nothing but the stack.
+//
+// Guard size. A frame larger than the guard can jump it: a function whose
+// frame is bigger than the free stack left moves sp past the guard and may
+// write its lowest bytes into the stack below, another goroutine's, without
+// any fault. Two defences:
+//   - gort::gort makes its users compile with -fstack-clash-protection (a
+//     public usage requirement): such code probes its frame page by page and
+//     faults in the first guard page. GCC on arm64 probes only frames of
+//     about 64 KiB and more, because it assumes a 64 KiB guard; GCC 12 on
+//     riscv64 accepts the flag and probes nothing (newer GCCs do).
+//   - the guard is large where that is cheap, so that code built without
+//     the flag (prebuilt libraries) is caught in practice too.
+// The cost of a guard's size does not depend on the mechanism (os.hpp): a
+// marker guard is no mapping, an mprotect guard is one mapping whatever its
+// size, and neither is ever committed. What a larger guard costs is address
+// space, plus the page-table entries and the heap's page-map entries over it
+// (8 bytes each per 4 KiB, since the stacks around it are in use). Measured
+// with 10^6 goroutines parked on 4 KiB stacks (Linux 6.18, x86-64): with a
+// 64 KiB guard 4545 bytes of RSS each (4407 with one page: the page map) and
+// 137 bytes of page tables (17), so about 260 bytes per goroutine. So:
+//   64-bit CPUs: 64 KiB (at least a page). Address space is plentiful (10^6
+//     goroutines take 68 GiB of the 128 TiB), arm64's GCC needs it for
+//     -fstack-clash-protection to hold, and it catches unprobed frames up to
+//     about 64 KiB, which covers the common big local buffers.
+//   32-bit CPUs: one page. Address space (2-4 GiB) is what limits the
+//     number of goroutines there: a 64 KiB guard would cut it by 8 for 4 KiB
+//     stacks. Only probed code is safe from big frames there.
+// Rejected: a guard proportional to the stack class (big stacks' frames are
+// not bigger), and one size for all pointer sizes (either arm64's flag is
+// unsound or 32-bit processes lose most of their goroutines).
 #include <atomic>
 #include <set>
 
@@ -34,7 +64,7 @@ std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to *
 
 std::uintptr_t& link(std::uintptr_t top) { return *reinterpret_cast<std::uintptr_t*>(top - sizeof(std::uintptr_t)); }
 
-std::size_t slot_bytes(int c) { return heap_page() + stack_class_size(c); }
+std::size_t slot_bytes(int c) { return stack_guard_bytes() + stack_class_size(c); }
 
 std::uint32_t slots_per_span(int c) {
   std::size_t n = (256 * 1024) / slot_bytes(c);
@@ -57,7 +87,7 @@ void pool_unlink(Span* s) {
   s->next = s->prev = nullptr;
 }
 
-// carve: a new stack span for class c, guards protected; pool_lock held.
+// carve: a new stack span for class c, guards installed; pool_lock held.
 Span* carve(int c) {
   std::uint32_t n = slots_per_span(c);
   std::size_t slot = slot_bytes(c);
@@ -69,7 +99,7 @@ Span* carve(int c) {
   s->freelist = 0;
   for (std::uint32_t i = n; i-- > 0;) {
     std::uintptr_t guard = s->base + i * slot;
-    os::protect_none(reinterpret_cast<void*>(guard), heap_page());
+    os::guard_install(reinterpret_cast<void*>(guard), stack_guard_bytes());
     std::uintptr_t top = guard + slot;
     link(top) = s->freelist;
     s->freelist = top;
@@ -93,7 +123,7 @@ std::uintptr_t pool_get(int c) {
 
 // pool_put: a stack top of class c back to its span; pool_lock held. A span
 // whose slots are all free stays in the pool (carving costs a system call
-// per guard page) until stackpool_scavenge finds it idle for the delay.
+// per guard) until stackpool_scavenge finds it idle for the delay.
 void pool_put(std::uintptr_t top) {
   Span* s = spanof(top - 1);
   if (s == nullptr || s->state != SpanState::stack) fatal("stackfree: not a stack: ", hex(top));
@@ -103,11 +133,12 @@ void pool_put(std::uintptr_t top) {
   if (s->nfree == s->nslots) s->free_since = os::nanotime();
 }
 
-// release_span: an all-free stack span back to the heap, writable again in
-// one call; pool_lock held.
+// release_span: an all-free stack span back to the heap, its guards removed
+// in one call (the scavenger's release_pages would keep them); pool_lock
+// held.
 void release_span(Span* s) {
   pool_unlink(s);
-  os::protect_rw(reinterpret_cast<void*>(s->base), s->npages * heap_page());
+  os::guard_remove(reinterpret_cast<void*>(s->base), s->npages * heap_page());
   g_spans.fetch_sub(1, std::memory_order_relaxed);
   mheap_free(s);
 }
@@ -120,7 +151,11 @@ StackCache* my_cache(int c) {
 
 }  // namespace
 
-std::size_t stack_guard_bytes() { return heap_page(); }  // TEMPORARY until the guards land
+std::size_t stack_guard_bytes() {
+  std::size_t page = heap_page();
+  std::size_t want = sizeof(void*) >= 8 ? 64 * 1024 : page;
+  return round_up(want, page);
+}
 
 int stack_class(std::size_t n) {
   std::size_t size = min_class();
@@ -176,13 +211,13 @@ Stack stackalloc(std::size_t n) {
   GORT_SYSTEMSTACK();
   int cls = stack_class(n);
   if (cls < 0) {
-    // Large: its own span, guard page first.
-    std::size_t bytes = round_up(n, heap_page());
-    Span* s = mheap_alloc(bytes / heap_page() + 1);
-    os::protect_none(reinterpret_cast<void*>(s->base), heap_page());
+    // Large: its own span, guard first.
+    std::size_t bytes = round_up(n, heap_page()), guard = stack_guard_bytes();
+    Span* s = mheap_alloc((guard + bytes) / heap_page());
+    os::guard_install(reinterpret_cast<void*>(s->base), guard);
     g_inuse_bytes.fetch_add(static_cast<std::int64_t>(bytes), std::memory_order_relaxed);
     g_inuse_count.fetch_add(1, std::memory_order_relaxed);
-    return Stack{s->base + heap_page(), s->base + heap_page() + bytes};
+    return Stack{s->base + guard, s->base + guard + bytes};
   }
   std::uintptr_t top;
   if (StackCache* c = my_cache(cls)) {
@@ -207,7 +242,7 @@ void stackfree(Stack st) {
   g_inuse_bytes.fetch_sub(static_cast<std::int64_t>(st.hi - st.lo), std::memory_order_relaxed);
   g_inuse_count.fetch_sub(1, std::memory_order_relaxed);
   if (s->state == SpanState::inuse) {  // large
-    os::protect_rw(reinterpret_cast<void*>(s->base), heap_page());
+    os::guard_remove(reinterpret_cast<void*>(s->base), stack_guard_bytes());
     mheap_free(s);
     return;
   }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench_parked.sh: resident bytes per parked goroutine, gort (smallest stack
 # class and default class) beside Go, with 10^6 goroutines parked on one
-# channel. Natively only. Needs vm.max_map_count above 2 * 10^6 (each
-# guarded gort stack is two mappings; ./kit raises it as root).
+# channel. Natively only. Before Linux 6.13 (no guard markers) needs
+# vm.max_map_count above 2 * 10^6 (each guarded gort stack is then two
+# mappings; ./kit raises it as root).
 #   tools/bench_parked.sh [N]
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."

@@ -125,7 +125,11 @@ struct case_traits<RecvCase<T, F>> {
   struct Slot {
     alignas(T) unsigned char buf[sizeof(T)];
   };
-  static SelectCase make(RecvCase<T, F>& c, Slot& s) { return {c.ch.raw(), s.buf, false}; }
+  static void make(SelectCase& sc, RecvCase<T, F>& c, Slot& s) {
+    sc.c = c.ch.raw();
+    sc.elem = s.buf;
+    sc.send = false;
+  }
   static void fire(RecvCase<T, F>& c, Slot& s, bool ok) {
     std::optional<T> v;
     if (ok) {
@@ -140,14 +144,17 @@ template <class T, class F>
 struct case_traits<SendCase<T, F>> {
   static constexpr bool is_default = false;
   struct Slot {};
-  static SelectCase make(SendCase<T, F>& c, Slot&) { return {c.ch.raw(), &c.value, true}; }
+  static void make(SelectCase& sc, SendCase<T, F>& c, Slot&) {
+    sc.c = c.ch.raw();
+    sc.elem = &c.value;
+    sc.send = true;
+  }
   static void fire(SendCase<T, F>& c, Slot&, bool) { c.f(); }
 };
 template <class F>
 struct case_traits<DefaultCase<F>> {
   static constexpr bool is_default = true;
   struct Slot {};
-  static SelectCase make(DefaultCase<F>&, Slot&) { return {}; }
   static void fire(DefaultCase<F>& c, Slot&, bool) { c.f(); }
 };
 }  // namespace detail
@@ -163,8 +170,11 @@ std::size_t select(C&&... cases) {
   static_assert(ndefault <= 1, "gort::select: at most one otherwise() case");
   std::tuple<C&...> cs(cases...);
   std::tuple<typename detail::case_traits<std::decay_t<C>>::Slot...> slots;
-  detail::SelectCase sc[N > 0 ? N : 1];
-  std::size_t index_of[N > 0 ? N : 1];
+  // One entry per channel case, left uninitialized: make() sets what
+  // selectgo reads, and selectgo builds its sudogs only when it blocks.
+  constexpr std::size_t NC = N - ndefault;
+  detail::SelectCase sc[NC > 0 ? NC : 1];
+  std::size_t index_of[NC > 0 ? NC : 1];
   std::size_t def = N;
   int n = 0;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -174,7 +184,7 @@ std::size_t select(C&&... cases) {
           if constexpr (Tr::is_default) {
             def = I;
           } else {
-            sc[n] = Tr::make(std::get<I>(cs), std::get<I>(slots));
+            Tr::make(sc[n], std::get<I>(cs), std::get<I>(slots));
             index_of[n++] = I;
           }
         }(),

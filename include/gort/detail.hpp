@@ -53,10 +53,23 @@ void chan_close(hchan* c);
 std::size_t chan_len(hchan* c);
 std::size_t chan_cap(hchan* c);
 
+// Room for one runtime sudog (a parked goroutine's entry in a channel's
+// wait queue); core/chan.cpp checks that it fits exactly.
+inline constexpr std::size_t kSudogWords = 6;
+
 struct SelectCase {
   hchan* c;    // nullptr: never ready
   void* elem;  // send: the value; receive: raw storage for the value
   bool send;
+  // selectgo's working storage, left uninitialized by the caller: entry k
+  // of its poll order and of its lock order, and the sudog case k waits
+  // with. Here, in the array the template sizes, a select's stack grows with
+  // its cases instead of costing the most any select could need.
+  struct Scratch {
+    int poll;
+    hchan* lock;
+    alignas(void*) unsigned char sudog[kSudogWords * sizeof(void*)];
+  } scratch;
 };
 // selectgo: run one ready case, chosen uniformly at random among the ready
 // ones; if none is ready, block (or return -1 when block is false). For a

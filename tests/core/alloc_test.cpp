@@ -1,13 +1,21 @@
 // Allocator: the system-stack rule for every allocator entry point, the
 // two seed scenarios (morestack and spawn/exit on every P; cross-P frees
-// with an integrity check), guard pages, mem_stats.
+// with an integrity check), guards (overflow by small and big frames, the
+// mappings they cost, their fallbacks), mem_stats.
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <random>
 #include <vector>
 
+#include "bigframe.hpp"
 #include "malloc.hpp"
+#include "os.hpp"
 #include "sched.hpp"
 #include "signal.hpp"
 #include "testutil.hpp"
@@ -165,16 +173,32 @@ TEST(AllocatorSeed, CrossPFreesKeepCachesAndPoolsConsistent) {
       Config{2});
 }
 
-// A stack overflow faults in the guard page just below the stack, not past
-// it. (The runtime's own report of it is issue #5; here a test handler on
-// an alternate stack looks at the fault address.)
-std::uintptr_t g_guard_lo, g_guard_hi;
+// A stack overflow faults in the guard just below the stack, not past it,
+// whether the stack grows a little at a time or by one frame bigger than the
+// stack, and gort's handler reports it: it says "stack overflow" only for a
+// fault address inside the guard below the goroutine's stack.
+constexpr const char* kOverflowReport = "fatal: stack overflow in goroutine 1 \\(stack \\[0x[0-9a-f]+, 0x[0-9a-f]+\\)\\)";
 
-void on_segv(int, siginfo_t* si, void*) {
-  auto a = reinterpret_cast<std::uintptr_t>(si->si_addr);
-  const char* msg = a >= g_guard_lo && a < g_guard_hi ? "fault in guard page\n" : "fault outside guard page\n";
-  (void)!write(2, msg, strlen(msg));
-  _exit(a >= g_guard_lo && a < g_guard_hi ? 3 : 4);
+// A handler for SIGSEGV installed before the run, on an alternate stack of
+// the thread's own: gort adopts the stack (the thread is m0), and a fault in
+// a guard is still gort's to report.
+void on_segv(int, siginfo_t*, void*) {
+  const char msg[] = "the handler installed before gort ran\n";
+  (void)!write(2, msg, sizeof msg - 1);
+  _exit(4);
+}
+
+void catch_faults_on_altstack() {
+  static char altstack[64 * 1024];
+  stack_t ss{};
+  ss.ss_sp = altstack;
+  ss.ss_size = sizeof altstack;
+  sigaltstack(&ss, nullptr);
+  struct sigaction sa {};
+  sa.sa_sigaction = on_segv;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigaction(SIGSEGV, &sa, nullptr);
+  sigaction(SIGBUS, &sa, nullptr);
 }
 
 __attribute__((noinline)) int overflow(int n) {
@@ -186,30 +210,255 @@ __attribute__((noinline)) int overflow(int n) {
   return r;
 }
 
+// call_below_pad: f() called from under a 2 KiB frame, as from a few calls
+// deep in a goroutine.
+__attribute__((noinline)) void call_below_pad(void (*f)()) {
+  volatile unsigned char pad[2048];
+  pad[0] = 0;
+  asm volatile("" ::"r"(pad) : "memory");
+  f();
+  asm volatile("" ::: "memory");  // no tail call: pad stays
+}
+
+// guard_misses_unprobed: why the unprobed big frame cannot be caught here,
+// or nullptr.
+const char* guard_misses_unprobed() {
+  if (rt::stack_guard_bytes() >= kBigFrame) return nullptr;
+  return "the guard is one page on 32-bit CPUs (address space is scarce): only code built with "
+         "-fstack-clash-protection is safe from frames bigger than it";
+}
+
 TEST(GuardPageDeathTest, StackOverflowFaultsInTheGuardPage) {
   EXPECT_EXIT(
       {
-        static char altstack[64 * 1024];
-        stack_t ss{};
-        ss.ss_sp = altstack;
-        ss.ss_size = sizeof altstack;
-        sigaltstack(&ss, nullptr);
-        struct sigaction sa {};
-        sa.sa_sigaction = on_segv;
-        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-        sigaction(SIGSEGV, &sa, nullptr);
+        catch_faults_on_altstack();
+        run([] { overflow(0); }, Config{1, false, 16 * 1024});
+      },
+      ExitedWithCode(2), kOverflowReport);
+  // With threads: the overflowing goroutine runs on a thread gort started.
+  EXPECT_EXIT(run([] { overflow(0); }, Config{2, true, 16 * 1024}), ExitedWithCode(2), kOverflowReport);
+}
+
+TEST(GuardPageDeathTest, ProbedBigFrameFaultsInTheGuard) {
+  EXPECT_EXIT(
+      {
+        catch_faults_on_altstack();
+        run([] { call_below_pad(big_frame_probed); }, Config{1, false, 16 * 1024});
+      },
+      ExitedWithCode(2), kOverflowReport);
+}
+
+TEST(GuardPageDeathTest, UnprobedBigFrameFaultsInTheGuard) {
+  if (const char* why = guard_misses_unprobed()) GTEST_SKIP() << why;
+  EXPECT_EXIT(
+      {
+        catch_faults_on_altstack();
+        run([] { call_below_pad(big_frame_unprobed); }, Config{1, false, 16 * 1024});
+      },
+      ExitedWithCode(2), kOverflowReport);
+}
+
+// The issue's case, end to end: goroutines on 16 KiB stacks; one calls a
+// function with a 40 KiB frame that writes only its lowest byte; the stacks
+// below it are filled with canaries. The process must die of the fault
+// before any of them changes, with gort's report. A guard of one page does
+// not stop it: the write lands silently in the canary of the stack two slots
+// down, and the test reports which canary changed.
+constexpr std::size_t kCanary = 12 * 1024;
+constexpr unsigned char kCanaryByte = 0xa5;
+
+struct Cell {
+  chan<int> cmd;
+  std::uintptr_t lo = 0, hi = 0;  // its stack
+  std::uintptr_t reach = 0;       // about where the big frame's lowest byte lands from this cell
+  std::uintptr_t canary_lo = 0, canary_hi = 0;
+  std::size_t changed = 0;        // canary bytes found changed
+};
+enum Cmd { kMeasure, kFill, kCheck, kOverflow };
+
+std::uintptr_t* g_reach;
+__attribute__((noinline)) void measure_reach() {
+  volatile char here = 0;
+  *g_reach = reinterpret_cast<std::uintptr_t>(&here) - kBigFrame;
+}
+
+__attribute__((noinline)) void fill_and_check(Cell* c, const chan<int>& report, int id) {
+  volatile unsigned char canary[kCanary];
+  for (std::size_t i = 0; i < kCanary; ++i) canary[i] = kCanaryByte;
+  c->canary_lo = reinterpret_cast<std::uintptr_t>(&canary[0]);
+  c->canary_hi = c->canary_lo + kCanary;
+  report.send(id);
+  c->cmd.recv();  // kCheck
+  for (std::size_t i = 0; i < kCanary; ++i) c->changed += canary[i] != kCanaryByte;
+  report.send(id);
+}
+
+void neighbours_survive_big_frame(void (*frame)()) {
+  run(
+      [frame] {
+        constexpr int kCells = 12;
+        std::vector<Cell> cells(kCells);
+        chan<int> report(kCells);
+        for (int i = 0; i < kCells; ++i) {
+          Cell* c = &cells[i];
+          go([c, report, i, frame] {
+            rt::G* gp = rt::getg();
+            c->lo = gp->stack.lo;
+            c->hi = gp->stack.hi;
+            for (;;) {
+              switch (*c->cmd.recv()) {
+                case kMeasure:
+                  g_reach = &c->reach;
+                  call_below_pad(measure_reach);
+                  report.send(i);
+                  break;
+                case kFill:
+                  fill_and_check(c, report, i);
+                  return;
+                case kOverflow:
+                  call_below_pad(frame);
+                  report.send(i);
+                  return;
+              }
+            }
+          });
+        }
+        for (Cell& c : cells) {
+          c.cmd.send(kMeasure);
+          report.recv();
+        }
+        // The overflowing cell: one whose reach lies well inside another
+        // cell's canary, if any does (with a large guard none does).
+        int victim = 0, hit = -1;
+        for (int i = 0; i < kCells && hit < 0; ++i)
+          for (int j = 0; j < kCells; ++j)
+            if (j != i && cells[i].reach >= cells[j].hi - kCanary && cells[i].reach < cells[j].hi - 1024) {
+              victim = i;
+              hit = j;
+              break;
+            }
+        for (int j = 0; j < kCells; ++j)
+          if (j != victim) {
+            cells[j].cmd.send(kFill);
+            report.recv();
+          }
+        Cell& v = cells[victim];
+        std::fprintf(stderr, "overflowing goroutine: stack [%#zx, %#zx), guard %zu bytes, reach about %#zx (%s)\n",
+                     std::size_t(v.lo), std::size_t(v.hi), rt::stack_guard_bytes(), std::size_t(v.reach),
+                     hit < 0 ? "in no other goroutine's stack" : "in another goroutine's canary");
+        v.cmd.send(kOverflow);
+        report.recv();
+        // Still alive: the frame jumped the guard.
+        std::size_t changed = 0;
+        for (int j = 0; j < kCells; ++j)
+          if (j != victim) {
+            cells[j].cmd.send(kCheck);
+            report.recv();
+            if (cells[j].changed)
+              std::fprintf(stderr, "goroutine stack [%#zx, %#zx): %zu canary bytes changed\n",
+                           std::size_t(cells[j].lo), std::size_t(cells[j].hi), cells[j].changed);
+            changed += cells[j].changed;
+          }
+        std::fprintf(stderr, "no fault: the %zu-byte frame jumped the guard; %zu bytes of other stacks changed\n",
+                     kBigFrame, changed);
+        std::_Exit(changed ? 7 : 8);  // a plain exit, so that the test shows the above
+      },
+      Config{1, false, 16 * 1024});
+}
+
+TEST(BigFrameDeathTest, ProbedFrameKillsBeforeANeighbourChanges) {
+  EXPECT_EXIT(neighbours_survive_big_frame(big_frame_probed), ExitedWithCode(2),
+              "overflowing goroutine(.|\\n)*fatal: stack overflow in goroutine");
+}
+
+TEST(BigFrameDeathTest, UnprobedFrameKillsBeforeANeighbourChanges) {
+  if (const char* why = guard_misses_unprobed()) GTEST_SKIP() << why;
+  EXPECT_EXIT(neighbours_survive_big_frame(big_frame_unprobed), ExitedWithCode(2),
+              "overflowing goroutine(.|\\n)*fatal: stack overflow in goroutine");
+}
+
+// Guard markers split no mapping: 10^4 guarded stacks add next to nothing to
+// the process's mappings (with mprotect they would add two each).
+long count_mappings() {
+  std::FILE* f = std::fopen("/proc/self/maps", "r");
+  if (f == nullptr) return -1;
+  long n = 0;
+  for (int ch; (ch = std::fgetc(f)) != EOF;) n += ch == '\n';
+  std::fclose(f);
+  return n;
+}
+
+TEST(GuardMarkers, GuardedStacksAddFewMappings) {
+  if (os::guard_kind() != os::GuardKind::marker)
+    GTEST_SKIP() << "guards are mprotect'ed here (the probe found no working guard markers, as under QEMU): "
+                    "two mappings per stack";
+  if (count_mappings() < 0) GTEST_SKIP() << "no /proc/self/maps to count";
+  const int kN = 10000;
+  run([] {
+    rt::systemstack([] {
+      std::vector<rt::Stack> stacks(kN);
+      long before = count_mappings();
+      for (rt::Stack& s : stacks) s = rt::stackalloc(16 * 1024);
+      long after = count_mappings();
+      for (rt::Stack& s : stacks) rt::stackfree(s);
+      std::printf("mappings: %ld before, %ld with %d guarded 16 KiB stacks\n", before, after, kN);
+      EXPECT_LT(after - before, kN / 100) << "guard markers should split no mapping";
+    });
+  });
+}
+
+// Where guards are mappings, running out of them is a precise fatal error,
+// not a crash or a hang. Only reachable where the probe chose mprotect (as
+// under QEMU) and the limit is near the default.
+long max_map_count() {
+  std::FILE* f = std::fopen("/proc/sys/vm/max_map_count", "r");
+  long v = -1;
+  if (f == nullptr) return v;
+  if (std::fscanf(f, "%ld", &v) != 1) v = -1;
+  std::fclose(f);
+  return v;
+}
+
+TEST(GuardLimitDeathTest, RunningOutOfMappingsIsAClearFatal) {
+  if (os::guard_kind() != os::GuardKind::protect)
+    GTEST_SKIP() << "guard markers split no mapping: there is no mapping limit to reach";
+  long limit = max_map_count();
+  if (limit < 0 || limit > 300000)
+    GTEST_SKIP() << "vm.max_map_count is " << limit << ": too many stacks to reach it in a test";
+  EXPECT_EXIT(run(
+                  [limit] {
+                    rt::systemstack([limit] {
+                      // Each stack takes at least one mapping: limit stacks
+                      // are more than enough to reach the limit.
+                      for (long i = 0; i < limit; ++i) rt::stackalloc(4096);
+                    });
+                    std::fprintf(stderr, "%ld guarded stacks and no fatal: did vm.max_map_count change?\n", limit);
+                  },
+                  Config{1, false}),
+              ExitedWithCode(2),
+              "fatal: mprotect of a guard page failed: too many memory mappings "
+              "\\(see /proc/sys/vm/max_map_count\\)");
+}
+
+// Markers are refused on locked memory (mlockall after the probe chose
+// them): guards fall back to mprotect, and still fault.
+TEST(GuardMarkersDeathTest, LockedMemoryFallsBackToProtectAndStillFaults) {
+  if (os::guard_kind() != os::GuardKind::marker) GTEST_SKIP() << "guards are mprotect'ed here already";
+  EXPECT_EXIT(
+      {
+        if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0) {
+          std::fprintf(stderr, "mlockall failed: errno %d\n", errno);
+          std::_Exit(5);
+        }
+        catch_faults_on_altstack();
         run(
             [] {
-              rt::G* gp = rt::getg();
-              g_guard_hi = gp->stack.lo;
-              g_guard_lo = gp->stack.lo - rt::heap_page();
+              if (os::guard_kind() != os::GuardKind::protect) std::_Exit(6);
               overflow(0);
             },
             Config{1, false, 16 * 1024});
       },
-      // gort's handler owns faults in a guard: its report wins over the
-      // handler installed before the run (which gets any other fault).
-      ExitedWithCode(2), "fatal: stack overflow in goroutine 1 \\(stack \\[0x");
+      ExitedWithCode(2), kOverflowReport);
 }
 
 TEST(MemStats, CountsGoroutinesAndStacks) {
