@@ -198,14 +198,17 @@ std::int64_t sigstacks_live() { return g_sigstacks.load(std::memory_order_relaxe
 std::uintptr_t last_handler_sp() { return g_last_handler_sp.load(std::memory_order_relaxed); }
 
 void initsig() {
-  // Once per process: the dispositions stay for good (a fault after the
-  // run, on a thread with no M, goes to whatever was there before).
-  if (g_initsig_done) return;
-  g_initsig_done = true;
+  // GORTTRACEBACK at every run (read here, not in a handler: getenv is no
+  // async-signal-safe function).
+  g_traceback = Traceback::single;
   if (const char* v = os::getenv("GORTTRACEBACK")) {
     if (std::strcmp(v, "none") == 0) g_traceback = Traceback::none;
     if (std::strcmp(v, "all") == 0) g_traceback = Traceback::all;
   }
+  // The dispositions once per process: they stay for good (a fault after
+  // the run, on a thread with no M, goes to whatever was there before).
+  if (g_initsig_done) return;
+  g_initsig_done = true;
   for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP}) os::setsig(sig, &sighandler);
   // SIGQUIT only if nobody claimed it before gort: a program (or a
   // debugger's harness) that set its own handler or ignores it keeps it.

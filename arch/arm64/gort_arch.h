@@ -39,6 +39,10 @@
 #define GORT_TEST_NFP 8
 #define GORT_TEST_NRET 6
 
+// Integer division by zero traps (SIGFPE) on this CPU; where it does not,
+// the result is defined and tests send SIGFPE instead.
+#define GORT_INT_DIV_TRAPS 0
+
 // DWARF register numbers for gort's unwinder (core/unwind.hpp): integer
 // registers tracked, sp, the frame pointer, the return-address column.
 #define GORT_DWARF_NREGS 32

@@ -1,0 +1,159 @@
+// gort::signal::notify/stop: signals reach channels from kill() and from
+// pthread_kill() to threads gort created and threads it did not; stop ends
+// delivery and puts back the previous handler; a handler installed before
+// gort for a signal gort does not own runs exactly as often as sent.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <gort/signal.hpp>
+
+#include "testutil.hpp"
+
+namespace gort::test {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::ExitedWithCode;
+
+// recv_within: a value from c, or 0 after d (a missing signal fails the
+// test instead of hanging it).
+int recv_within(const chan<int>& c, std::chrono::nanoseconds d) {
+  int got = 0;
+  select(on_recv(c, [&](std::optional<int> v) { got = v.value_or(-1); }), on_recv(after(d), [](auto) {}));
+  return got;
+}
+
+constexpr auto kWait = std::chrono::seconds(kScale == 1 ? 10 : 60);
+
+TEST(Notify, KillToTheProcess) {
+  run([] {
+    chan<int> c(4);
+    ASSERT_TRUE(signal::notify(c, {SIGUSR1}));
+    kill(getpid(), SIGUSR1);
+    EXPECT_EQ(recv_within(c, kWait), SIGUSR1);
+    signal::stop(c);
+  });
+}
+
+TEST(Notify, PthreadKillToAThreadGortCreated) {
+  run(
+      [] {
+        chan<int> c(4);
+        ASSERT_TRUE(signal::notify(c, {SIGUSR1}));
+        // From a goroutine, at its own thread (an M gort started).
+        WaitGroup wg;
+        wg.add(1);
+        go([&] {
+          pthread_kill(pthread_self(), SIGUSR1);
+          wg.done();
+        });
+        wg.wait();
+        EXPECT_EQ(recv_within(c, kWait), SIGUSR1);
+        signal::stop(c);
+      },
+      Config{2});
+}
+
+TEST(Notify, PthreadKillToAThreadGortDidNotCreate) {
+  run([] {
+    chan<int> c(4);
+    ASSERT_TRUE(signal::notify(c, {SIGUSR2}));
+    std::atomic<bool> done{false};
+    std::atomic<bool> started{false};
+    std::thread foreign([&] {
+      started = true;
+      while (!done) usleep(1000);
+    });
+    while (!started) sleep_for(1ms);
+    pthread_kill(foreign.native_handle(), SIGUSR2);
+    EXPECT_EQ(recv_within(c, kWait), SIGUSR2);
+    done = true;
+    blocking([&] { foreign.join(); });
+    signal::stop(c);
+  });
+}
+
+TEST(Notify, EveryChannelRegisteredGetsTheSignalAndStopEndsDelivery) {
+  run([] {
+    chan<int> a(4), b(4);
+    ASSERT_TRUE(signal::notify(a, {SIGUSR1}));
+    ASSERT_TRUE(signal::notify(b, {SIGUSR1, SIGUSR2}));
+    kill(getpid(), SIGUSR1);
+    EXPECT_EQ(recv_within(a, kWait), SIGUSR1);
+    EXPECT_EQ(recv_within(b, kWait), SIGUSR1);
+    signal::stop(a);
+    kill(getpid(), SIGUSR1);
+    EXPECT_EQ(recv_within(b, kWait), SIGUSR1);
+    EXPECT_EQ(recv_within(a, 100ms), 0) << "a stopped channel still got a signal";
+    signal::stop(b);
+  });
+}
+
+std::atomic<int> g_usr_count{0};
+void count_handler(int) { g_usr_count.fetch_add(1); }
+
+// SIGUSR2 has a handler of the program's own, installed before gort ran; gort
+// does not own SIGUSR2. Sent one at a time (standard signals do not queue),
+// it runs exactly as often as sent, also while gort handles other signals.
+TEST(Notify, AHandlerInstalledBeforeGortRunsExactlyAsOftenAsSent) {
+  struct sigaction sa {}, old {};
+  sa.sa_handler = count_handler;
+  sigaction(SIGUSR2, &sa, &old);
+  g_usr_count = 0;
+  const int n = 200 / kScale;
+  run(
+      [n] {
+        chan<int> c(n + 8);
+        ASSERT_TRUE(signal::notify(c, {SIGUSR1}));
+        for (int i = 0; i < n; ++i) {
+          kill(getpid(), i % 2 ? SIGUSR1 : SIGUSR2);
+          if (i % 2 == 0) {
+            auto give_up = Clock::now() + kWait;
+            while (g_usr_count.load() < i / 2 + 1 && Clock::now() < give_up) sleep_for(100us);
+          } else {
+            EXPECT_EQ(recv_within(c, kWait), SIGUSR1);
+          }
+        }
+        signal::stop(c);
+      },
+      Config{2});
+  EXPECT_EQ(g_usr_count.load(), (n + 1) / 2);
+  sigaction(SIGUSR2, &old, nullptr);
+}
+
+TEST(Notify, StopPutsBackThePreviousHandler) {
+  struct sigaction sa {}, old {};
+  sa.sa_handler = count_handler;
+  sigaction(SIGUSR1, &sa, &old);
+  g_usr_count = 0;
+  run([] {
+    chan<int> c(4);
+    ASSERT_TRUE(signal::notify(c, {SIGUSR1}));
+    kill(getpid(), SIGUSR1);
+    EXPECT_EQ(recv_within(c, kWait), SIGUSR1);
+    EXPECT_EQ(g_usr_count.load(), 0) << "a notified signal also reached the previous handler";
+    signal::stop(c);
+    kill(getpid(), SIGUSR1);
+    auto give_up = Clock::now() + kWait;
+    while (g_usr_count.load() == 0 && Clock::now() < give_up) sleep_for(1ms);
+    EXPECT_EQ(g_usr_count.load(), 1);
+  });
+  sigaction(SIGUSR1, &old, nullptr);
+}
+
+TEST(NotifyDeathTest, SignalsThatCannotBeDelivered) {
+  EXPECT_EXIT(run([] { signal::notify(chan<int>(1), {SIGKILL}); }), ExitedWithCode(2),
+              "fatal: gort::signal::notify: SIGKILL cannot be caught");
+  EXPECT_EXIT(run([] { signal::notify(chan<int>(1), {SIGSEGV}); }), ExitedWithCode(2),
+              "fatal: gort::signal::notify: SIGSEGV is a synchronous fault");
+  EXPECT_EXIT(signal::notify(chan<int>(1), {SIGUSR1}), ExitedWithCode(2),
+              "fatal: gort::signal::notify called outside a goroutine of gort::run");
+}
+
+}  // namespace
+}  // namespace gort::test

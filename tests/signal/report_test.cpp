@@ -1,0 +1,115 @@
+// Fatal signals end in a precise report and exit status 2: a fault in a
+// goroutine names the signal, pc, fault address and goroutine, then its
+// traceback and a line for every other goroutine; on a system stack it
+// says which; SIGQUIT dumps every goroutine.
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "gort_arch.h"
+#include "sched.hpp"
+#include "testutil.hpp"
+
+namespace gort::test {
+namespace {
+
+using ::testing::ExitedWithCode;
+
+// A fault in goroutine 2 while main (goroutine 1) waits on a channel.
+template <class F>
+void fault_in_goroutine_2(F fault) {
+  run([fault] {
+    chan<int> never;
+    go([fault] { fault(); });
+    never.recv();
+  });
+}
+
+TEST(ReportDeathTest, NullDereferenceInAGoroutine) {
+  EXPECT_EXIT(fault_in_goroutine_2([] { *static_cast<volatile int*>(nullptr) = 1; }), ExitedWithCode(2),
+              "fatal: unexpected signal SIGSEGV at pc=0x[0-9a-f]+ addr=0x0 in goroutine 2\n"
+              "\ngoroutine 2 \\[running\\]:\n(.|\n)*"
+              "goroutine 1 \\[chan receive\\] \\(main\\)\n");
+}
+
+TEST(ReportDeathTest, SigbusInAGoroutine) {
+  EXPECT_EXIT(fault_in_goroutine_2([] {
+                char path[] = "/tmp/gort-sigbus-XXXXXX";
+                int fd = mkstemp(path);
+                unlink(path);
+                if (fd < 0 || ftruncate(fd, 4096) != 0) std::_Exit(5);
+                auto* p = static_cast<volatile char*>(mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fd, 0));
+                if (p == MAP_FAILED || ftruncate(fd, 0) != 0) std::_Exit(6);
+                (void)p[0];  // beyond the end of the file now: SIGBUS
+              }),
+              ExitedWithCode(2), "fatal: unexpected signal SIGBUS at pc=0x[0-9a-f]+ addr=0x[0-9a-f]+ in goroutine 2\n");
+}
+
+TEST(ReportDeathTest, SigfpeInAGoroutine) {
+#if GORT_INT_DIV_TRAPS
+  const char* want = "fatal: unexpected signal SIGFPE at pc=0x[0-9a-f]+ addr=0x[0-9a-f]+ in goroutine 2\n";
+#else
+  // Integer division by zero does not trap on this CPU: the signal is sent.
+  const char* want = "fatal: unexpected signal SIGFPE at pc=0x[0-9a-f]+ addr=0x[0-9a-f]+ in goroutine 2 "
+                     "\\(sent by a process\\)\n";
+#endif
+  EXPECT_EXIT(fault_in_goroutine_2([] {
+#if GORT_INT_DIV_TRAPS
+                volatile int seven = 7, zero = 0;
+                volatile int r = seven / zero;  // a real idiv (1/x would be folded)
+                (void)r;
+#else
+                pthread_kill(pthread_self(), SIGFPE);
+#endif
+              }),
+              ExitedWithCode(2), want);
+}
+
+TEST(ReportDeathTest, FaultOnTheSystemStackSaysSo) {
+  EXPECT_EXIT(fault_in_goroutine_2([] { rt::systemstack([] { *static_cast<volatile int*>(nullptr) = 1; }); }),
+              ExitedWithCode(2),
+              "fatal: unexpected signal SIGSEGV at pc=0x[0-9a-f]+ addr=0x0 on the system stack \\(g0 of M [0-9]+\\)\n"
+              "\nsystem stack:\n");
+}
+
+TEST(ReportDeathTest, TracebackNoneIsTheMessageOnly) {
+  EXPECT_EXIT(
+      {
+        setenv("GORTTRACEBACK", "none", 1);
+        fault_in_goroutine_2([] { *static_cast<volatile int*>(nullptr) = 1; });
+      },
+      ExitedWithCode(2), "fatal: unexpected signal SIGSEGV at pc=0x[0-9a-f]+ addr=0x0 in goroutine 2\n$");
+}
+
+// SIGQUIT: every goroutine, each with the function it is parked in.
+extern "C" __attribute__((noinline)) void gort_test_parked_in_alpha(chan<int> c) {
+  c.recv();
+  asm volatile("" ::: "memory");
+}
+extern "C" __attribute__((noinline)) void gort_test_parked_in_beta() {
+  sleep_for(std::chrono::hours(1));
+  asm volatile("" ::: "memory");
+}
+
+TEST(ReportDeathTest, SigquitListsEveryGoroutineWithItsFrames) {
+  EXPECT_EXIT(run([] {
+                chan<int> c;
+                go([c] { gort_test_parked_in_alpha(c); });
+                go([] { gort_test_parked_in_beta(); });
+                // Let both park.
+                for (int i = 0; i < 100; ++i) sleep_for(std::chrono::milliseconds(1));
+                kill(getpid(), SIGQUIT);
+                c.recv();
+              }),
+              ExitedWithCode(2),
+              "SIGQUIT: quit\n(.|\n)*"
+              "goroutine 3 \\[sleep\\]:\n(.|\n)*gort_test_parked_in_beta(.|\n)*"
+              "goroutine 2 \\[chan receive\\]:\n(.|\n)*gort_test_parked_in_alpha");
+}
+
+}  // namespace
+}  // namespace gort::test
