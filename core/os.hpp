@@ -120,9 +120,10 @@ void detachosproc(void* handle);
 [[noreturn]] void exit(int code);
 
 // ---------------------------------------------------------------------------
-// Signals. Signal numbers are POSIX's (<signal.h> names); what differs per
-// OS (struct sigaction, siginfo_t, ucontext_t, the register file in a
-// context) stays in the OS port, which hands core a SigInfo.
+// Signals. Core names signal numbers through os::sig (os/<os>/os_defs.hpp:
+// SIGBUS is 7 on Linux, 10 on darwin and solaris); what else differs per OS
+// (struct sigaction, siginfo_t, ucontext_t, the register file in a context)
+// stays in the OS port, which hands core a SigInfo.
 
 // SigStack: a thread's alternate signal stack as the OS reports it. flags
 // holds the OS's own bits (SS_DISABLE, SS_AUTODISARM, ...) so that a stack

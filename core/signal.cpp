@@ -10,8 +10,8 @@
 // signal, #9's needm, may do it inside a handler).
 //
 // The handler (sighandler) is installed with SA_ONSTACK | SA_SIGINFO |
-// SA_RESTART for the synchronous faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL,
-// SIGTRAP), for SIGQUIT when nothing else handled it before gort, and for
+// SA_RESTART for the synchronous faults (os::sig::kSEGV, os::sig::kBUS, os::sig::kFPE, os::sig::kILL,
+// os::sig::kTRAP), for SIGQUIT when nothing else handled it before gort, and for
 // the signals a program asks for with gort::signal::notify. It runs on
 // gsignal with every signal blocked, takes no lock, never allocates, and
 // dispatches:
@@ -29,9 +29,9 @@
 // Which G was interrupted: the thread-local current G may be stale here
 // (the handler can land between setg and the switch of sp in gogo), so
 // sigfetchg finds it from sp and the M's known stacks, as Go's sigFetchG.
-#include <csignal>
 #include <cstring>
 
+#include "os_defs.hpp"
 #include "sched.hpp"
 #include "signal.hpp"
 #include "unwind.hpp"
@@ -69,10 +69,6 @@ G* sigfetchg(M* mp, G* tlsg, std::uintptr_t sp) {
   // sp in none of them: a goroutine that ran past its stack into the guard
   // (the common case), or code on a stack gort does not know.
   return mp->curg != nullptr ? mp->curg : mp->g0;
-}
-
-bool is_fault(int sig) {
-  return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP;
 }
 
 void print_signame(int sig) {
@@ -152,6 +148,11 @@ void traceback_signal(const os::SigInfo& si, M* mp, G* gp) {
 
 }  // namespace
 
+bool is_fault(int sig) {
+  using namespace os::sig;
+  return sig == kSEGV || sig == kBUS || sig == kFPE || sig == kILL || sig == kTRAP;
+}
+
 // sighandler: core's handler (os::setsig). Async-signal-safe: no
 // allocation, no lock, no libc call but what os:: makes (system calls).
 void sighandler(const os::SigInfo& si, void* osinfo) {
@@ -165,14 +166,14 @@ void sighandler(const os::SigInfo& si, void* osinfo) {
     // before minit or after unminit).
     if (sigqueue_record(sig)) return;
     if (is_fault(sig) && !si.sent && os::sigprevious(sig) != os::SigPrev::handler) crash(si, nullptr, nullptr);
-    if (sig == SIGQUIT && g_own_sigquit) sigquit(si, nullptr, nullptr);
+    if (sig == os::sig::kQUIT && g_own_sigquit) sigquit(si, nullptr, nullptr);
     if (!os::sigforward(sig, osinfo, si.ctx)) os::diefromsignal(sig);
     return;
   }
   G* gp = sigfetchg(mp, tlsg, si.sp);
   if (mp->gsignal != nullptr) setg(mp->gsignal);
   if (is_fault(sig)) {
-    if ((sig == SIGSEGV || sig == SIGBUS) && !si.sent && gp != mp->g0 && gp != mp->gsignal &&
+    if ((sig == os::sig::kSEGV || sig == os::sig::kBUS) && !si.sent && gp != mp->g0 && gp != mp->gsignal &&
         si.addr < gp->stack_lo && si.addr >= gp->stack_lo - stack_guard_bytes())
       stack_overflow(si, mp, gp);
     if (os::sigprevious(sig) == os::SigPrev::handler) {
@@ -185,7 +186,7 @@ void sighandler(const os::SigInfo& si, void* osinfo) {
   // A signal a program asked for goes to its channels (SIGQUIT too: then
   // no dump, as with Go's Notify).
   if (!sigqueue_record(sig)) {
-    if (sig == SIGQUIT && g_own_sigquit) sigquit(si, mp, gp);
+    if (sig == os::sig::kQUIT && g_own_sigquit) sigquit(si, mp, gp);
     if (!os::sigforward(sig, osinfo, si.ctx)) os::diefromsignal(sig);
   }
   setg(tlsg);
@@ -209,10 +210,12 @@ void initsig() {
   // the run, on a thread with no M, goes to whatever was there before).
   if (g_initsig_done) return;
   g_initsig_done = true;
-  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP}) os::setsig(sig, &sighandler);
+  for (int sig : {os::sig::kSEGV, os::sig::kBUS, os::sig::kFPE, os::sig::kILL, os::sig::kTRAP})
+    os::setsig(sig, &sighandler);
   // SIGQUIT only if nobody claimed it before gort: a program (or a
   // debugger's harness) that set its own handler or ignores it keeps it.
-  if (os::sigprevious(SIGQUIT) == os::SigPrev::dfl) g_own_sigquit = os::setsig(SIGQUIT, &sighandler);
+  if (os::sigprevious(os::sig::kQUIT) == os::SigPrev::dfl)
+    g_own_sigquit = os::setsig(os::sig::kQUIT, &sighandler);
 }
 
 Traceback traceback_mode() { return g_traceback; }

@@ -20,6 +20,10 @@ struct UnwindCursor;
 enum class Traceback { none, single, all };
 Traceback traceback_mode();
 
+// is_fault: sig is one of the synchronous faults gort reports (SIGSEGV,
+// SIGBUS, SIGFPE, SIGILL, SIGTRAP). Any context.
+bool is_fault(int sig);
+
 // traceback_owns_sigquit: gort installed its SIGQUIT dump (nothing else
 // handled SIGQUIT before).
 bool traceback_owns_sigquit();

@@ -13,10 +13,10 @@
 // While a signal is wanted, it goes to the channels only: the handler
 // installed before gort's does not see it, nor does the default action
 // run (Go's Notify). stop and the end of the run put back what was there.
-#include <csignal>
 
 #include "gort/gort.hpp"
 #include "gort/signal.hpp"
+#include "os_defs.hpp"
 #include "sched.hpp"
 #include "signal.hpp"
 
@@ -24,7 +24,7 @@ namespace gort::rt {
 
 namespace {
 
-constexpr int kNsig = 65;
+constexpr int kNsig = os::sig::kMax + 1;
 
 std::atomic<std::uint64_t> g_wanted{0};  // bit sig-1: some channel wants sig
 std::atomic<std::uint32_t> g_pending[kNsig];
@@ -60,12 +60,12 @@ std::uint64_t wanted_locked(SigQueue& q) {
 }
 
 // owned: gort handles sig for itself, whether or not a channel wants it.
-bool owned(int sig) { return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP; }
+bool owned(int sig) { return is_fault(sig); }
 
 void update_dispositions(std::uint64_t before, std::uint64_t after) {
   for (int sig = 1; sig < kNsig; ++sig) {
     bool was = before & bit(sig), now = after & bit(sig);
-    if (was && !now && !owned(sig) && !(sig == SIGQUIT && traceback_owns_sigquit())) os::restoresig(sig);
+    if (was && !now && !owned(sig) && !(sig == os::sig::kQUIT && traceback_owns_sigquit())) os::restoresig(sig);
   }
 }
 
@@ -154,7 +154,8 @@ bool signal_notify(hchan* c, const int* sigs, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     int sig = sigs[i];
     if (sig <= 0 || sig >= kNsig) fatal("gort::signal::notify: no signal ", sig);
-    if (sig == SIGKILL || sig == SIGSTOP) fatal("gort::signal::notify: ", os::signame(sig), " cannot be caught");
+    if (sig == os::sig::kKILL || sig == os::sig::kSTOP)
+      fatal("gort::signal::notify: ", os::signame(sig), " cannot be caught");
     if (owned(sig))
       fatal("gort::signal::notify: ", os::signame(sig),
             " is a synchronous fault: gort reports it (it cannot be delivered to a channel)");
@@ -171,7 +172,7 @@ bool signal_notify(hchan* c, const int* sigs, std::size_t n) {
     // always one a channel wants.
     for (int sig = 1; sig < kNsig; ++sig) {
       if (!(mask & bit(sig)) || (before & bit(sig))) continue;
-      if (sig == SIGQUIT && traceback_owns_sigquit()) continue;  // already ours
+      if (sig == os::sig::kQUIT && traceback_owns_sigquit()) continue;  // already ours
       if (!os::setsig(sig, &sighandler)) {
         // QEMU user-mode keeps some real-time signals for itself and
         // refuses them (Go skips 32, 33 and 64 for this reason).

@@ -16,13 +16,14 @@
 
 #include "fatal.hpp"
 #include "os.hpp"
+#include "os_defs.hpp"
 #include "sigctxt.hpp"
 
 namespace gort::os {
 
 namespace {
 
-constexpr int kNsig = 65;  // 1..64 on Linux
+constexpr int kNsig = sig::kMax + 1;
 
 // What setsig found, per signal: the sigaction to forward to and restore.
 // Written only by setsig/restoresig (never in a handler), read by
