@@ -29,6 +29,10 @@ void Note::wakeup() {
   os::futexwakeup(word(key_), 1);
 }
 
+void Note::wakeup_idempotent() {
+  if (key_.exchange(1, std::memory_order_release) == 0) os::futexwakeup(word(key_), 1);
+}
+
 void Note::sleep() {
   while (key_.load(std::memory_order_acquire) == 0) os::futexsleep(word(key_), 0, -1);
 }

@@ -45,6 +45,9 @@ class Note {
  public:
   void clear() { key_.store(0, std::memory_order_relaxed); }
   void wakeup();
+  // wakeup_idempotent: wakeup where two wakers may race for one sleep (a
+  // locked M woken both by the M handing it a P and by the end of the run).
+  void wakeup_idempotent();
   void sleep();
   // tsleep: sleep at most ns nanoseconds; true if woken.
   bool tsleep(std::int64_t ns);

@@ -129,15 +129,15 @@ std::uint32_t fastrand() {
 // ---------------------------------------------------------------------------
 // Goroutine bookkeeping.
 
-namespace {
-
-constexpr std::size_t kFnHeapAlign = 64;  // goroutine functions too big for G::fn_buf
-
 void allgadd(Sched& s, G* gp) {
   LockGuard l(s.allglock);
   gp->alllink = s.allgs;
   s.allgs = gp;
 }
+
+namespace {
+
+constexpr std::size_t kFnHeapAlign = 64;  // goroutine functions too big for G::fn_buf
 
 // gfput: keep a finished G for reuse. Its stack goes back to the P's stack
 // cache, not with the G, so that the next G to *start* reuses it: kept with
@@ -280,12 +280,17 @@ M* mget(Sched& s) {
   return mp;
 }
 
-// checkdead: called with sched.lock held whenever an M goes idle.
+}  // namespace
+
+// checkdead: called with sched.lock held whenever an M goes idle. Ms idle
+// and locked Ms waiting for their G count as asleep.
 void checkdead(Sched& s) {
   if (s.exiting.load(std::memory_order_relaxed)) return;
-  std::int32_t run = s.mcount - s.nmidle;
+  std::int32_t run = s.mcount - s.nmidle - s.nmidlelocked;
   if (run > 0) return;
-  if (run < 0) fatal("checkdead: inconsistent M counts: mcount=", s.mcount, " nmidle=", s.nmidle);
+  if (run < 0)
+    fatal("checkdead: inconsistent M counts: mcount=", s.mcount, " nmidle=", s.nmidle,
+          " nmidlelocked=", s.nmidlelocked);
   if (s.runqsize.load(std::memory_order_relaxed) > 0) return;  // an idle M will be woken
   for (std::int32_t i = 0; i < s.gomaxprocs; ++i)
     if (!runqempty(s.allp[i])) return;
@@ -295,6 +300,8 @@ void checkdead(Sched& s) {
   print_goroutines(s);
   fatal_exit();
 }
+
+namespace {
 
 void mput(Sched& s, M* mp) {
   mp->schedlink = s.midle;
@@ -482,9 +489,12 @@ void resetspinning(Sched& s, M* mp) {
 
 void goentry(void* arg);
 
+}  // namespace
+
 [[noreturn]] void execute(G* gp, bool inherit) {
   M* mp = getg()->m;
   P* pp = mp->p;
+  if (gp->lockedm != nullptr && gp->lockedm != mp) fatal("execute: a locked goroutine on another M");
   mp->curg = gp;
   gp->m = mp;
   gp->status.store(Gstatus::running, std::memory_order_relaxed);
@@ -499,6 +509,8 @@ void goentry(void* arg);
   }
   gogo(gp);
 }
+
+namespace {
 
 // anywork: a run queue holds a G (the re-check of an M going idle).
 bool anywork(Sched& s) {
@@ -649,10 +661,19 @@ void gosched_m(G* gp) {
 void schedule() {
   M* mp = getg()->m;
   if (getg() != mp->g0) fatal("schedule: not on g0");
-  bool inherit = false;
-  G* gp = findrunnable(&inherit);
-  if (mp->spinning) resetspinning(*mp->sched, mp);
-  execute(gp, inherit);
+  // A locked M runs its G and nothing else (cgocall.cpp).
+  if (mp->lockedg != nullptr) stoplockedm_execute();
+  for (;;) {
+    bool inherit = false;
+    G* gp = findrunnable(&inherit);
+    if (mp->spinning) resetspinning(*mp->sched, mp);
+    if (gp->lockedm != nullptr && gp->lockedm != mp) {
+      // gp runs only on its own M: hand it our P, then look for work.
+      startlockedm(gp);
+      continue;
+    }
+    execute(gp, inherit);
+  }
 }
 
 void print_goroutines(Sched& s) {
@@ -669,13 +690,28 @@ void goexit0(G* gp) {
   gp->status.store(Gstatus::dead, std::memory_order_relaxed);
   mp->curg = nullptr;
   if (mp->p == nullptr) gogo(mp->g0);  // not a scheduler G: back to g0's base
+  if (gp->callback) callbackdone(gp);  // back to gort::callback's caller
   Sched& s = *mp->sched;
+  // A goroutine that exits locked to its thread takes the thread with it,
+  // as in Go: whatever it did to the thread (thread_locals, signal masks,
+  // a thread-affine library's state) must not leak into other goroutines.
+  bool take_thread = gp->lockedext > 0 && !mp->is_m0;
+  if (gp->lockedm != nullptr) {
+    gp->lockedm = nullptr;
+    gp->lockedext = gp->lockedint = 0;
+    mp->lockedg = nullptr;
+  }
   if (gp->is_main) maindone(s);
   gp->sched = Gobuf{};
   gp->m = nullptr;
   gp->preempt.store(false, std::memory_order_relaxed);
   gfput(s, mp->p, gp);
   s.ngoroutines.fetch_sub(1, std::memory_order_relaxed);  // after its stack is freed
+  if (take_thread) {
+    P* pp = releasep();
+    if (!s.exiting.load(std::memory_order_acquire)) handoffp(s, pp);
+    mexit();
+  }
   schedule();
 }
 
@@ -787,6 +823,9 @@ void gosched() {
   if (runqempty(mp->p) && s.runqsize.load(std::memory_order_relaxed) == 0 && !timers_pending(s.timers) &&
       !s.exiting.load(std::memory_order_relaxed))
     return;
+  // At the end of a run, a callback's goroutine runs on rather than yield:
+  // its caller, a thread gort did not create, waits for it to finish.
+  if (gp->lockedint > 0 && s.exiting.load(std::memory_order_relaxed)) return;
   mcall(&gosched_m);
 }
 

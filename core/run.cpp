@@ -196,6 +196,12 @@ void maindone(Sched& s) {
   for (std::int32_t i = 0; i < s.gomaxprocs; ++i)
     if (M* mp = __atomic_load_n(&s.allp[i]->m, __ATOMIC_RELAXED))
       if (G* gp = __atomic_load_n(&mp->curg, __ATOMIC_RELAXED)) gp->preempt.store(true, std::memory_order_relaxed);
+  // Locked Ms waiting for their goroutine: a program's locked goroutine
+  // will not run again, so its M leaves; a callback's M waits on (its
+  // caller is a thread gort did not create; cgocall.cpp).
+  s.lock.lock();
+  for (M* mp = s.midlelocked; mp; mp = mp->idlelockedlink) mp->park.wakeup_idempotent();
+  s.lock.unlock();
   sigqueue_stop(s);
   if (s.threads) s.main_done.wakeup();  // m0
 }
@@ -218,26 +224,31 @@ void maindone(Sched& s) {
   // be freed.
   Gobuf base = mp->g0->sched;
   unminit(mp);  // the thread's alternate stack back as minit found it
+  // If this was the abandoned run's last M, the run is gone, this M too;
+  // the thread is detached and ends when this returns through mstart.
+  leaving_run(s, mp, true);
+  setg(nullptr);
+  gort_gogo(&base);
+}
+
+bool leaving_run(Sched& s, M* self, bool thread_ends) {
+  // Wake m0 while still holding the lock: once we release it, s itself
+  // may be freed (by m0's teardown, or by the last abandoned M).
   s.lock.lock();
   --s.mcount;
-  mp->exited = true;
+  if (thread_ends) self->exited = true;  // joinable (abandon reads it under the lock)
   bool last_out = s.abandoned && s.mcount == 0;
   if (!s.abandoned) {
     s.mexits.fetch_add(1, std::memory_order_release);
     os::futexwakeup(reinterpret_cast<std::uint32_t*>(&s.mexits), 1);
   }
   s.lock.unlock();
-  if (last_out) {
-    // The run was abandoned and this is the last of its Ms: free it all.
-    // The thread is detached; it ends when this returns through mstart.
-    teardown(s, mp);
-    delete &s;
-    setg(nullptr);
-    freem(mp);
-  } else {
-    setg(nullptr);
-  }
-  gort_gogo(&base);
+  if (!last_out) return false;
+  // The run was abandoned and this is the last of its Ms: free it all.
+  teardown(s, self);
+  delete &s;
+  freem(self);
+  return true;
 }
 
 }  // namespace gort::rt
@@ -300,6 +311,7 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
   mg->alllink = nullptr;
   s.allgs = mg;
   s.ngoroutines.store(1, std::memory_order_relaxed);
+  new_spare_m(s);  // one spare M ready for a signal on a thread gort did not create
   g_sched.store(sp, std::memory_order_release);
 
   if (cfg.threads) {

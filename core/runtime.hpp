@@ -62,6 +62,17 @@ struct G {
   // The innermost morestack segment in use (its scope records the bounds it
   // returns to): the unwinder's map of this G's stack memory.
   detail::SegmentScope* segments = nullptr;
+  // Locked to an M (lock_os_thread, callbacks; cgocall.cpp): it runs on
+  // lockedm only, and lockedm runs nothing else. lockedext counts the
+  // program's lock_os_thread calls, lockedint the runtime's (a callback).
+  M* lockedm = nullptr;
+  std::uint32_t lockedext = 0;
+  std::uint32_t lockedint = 0;
+  // A callback's goroutine (cgocall.cpp): its exit returns to the caller
+  // of gort::callback instead of scheduling; foreign: that caller is a
+  // thread gort did not create (else a blocking call on gort's own M).
+  bool callback = false;
+  bool callback_foreign = false;
   // The function a new G runs: fn_obj points into fn_buf or to the heap.
   void (*fn_run)(void*) = nullptr;
   void (*fn_destroy)(void*) = nullptr;
@@ -94,6 +105,12 @@ struct M {
   // Signals (signal.cpp).
   os::SigStack sigstack_prev;  // the thread's alternate stack before minit
   bool sigstack_ours = false;  // gsignal's stack came from stackalloc
+  // Locked goroutines and callbacks (cgocall.cpp).
+  G* lockedg = nullptr;     // the G this M runs, and nothing else
+  M* idlelockedlink = nullptr;  // Sched::midlelocked: locked Ms waiting for their G
+  bool idlelocked = false;
+  bool extra = false;       // a spare M for threads gort did not create (needm)
+  G* cbfree = nullptr;      // finished callback Gs of this M, for reuse
 };
 
 // getg/setg: the G running on this thread. Out of line on purpose: a

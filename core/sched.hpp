@@ -89,6 +89,8 @@ struct Sched {
   std::atomic<std::int32_t> npidle{0};
   M* midle = nullptr;
   std::int32_t nmidle = 0;
+  M* midlelocked = nullptr;        // locked Ms waiting for their G (cgocall.cpp)
+  std::int32_t nmidlelocked = 0;
   // Ms that run goroutines and have not left: m0 only when threads is
   // false (with threads, the thread that called run only waits).
   std::int32_t mcount = 0;
@@ -109,6 +111,12 @@ struct Sched {
   std::atomic<std::uint64_t> goidgen{0};
   TimerHeap timers;
   SigQueue* sigq = nullptr;  // gort::signal registrations (sigqueue.cpp)
+  // Spare Ms for threads gort did not create (cgocall.cpp): one slot each,
+  // taken and given back with a CAS, so that a signal handler can take one
+  // without a lock.
+  static constexpr int kExtraSlots = 256;
+  std::atomic<M*> extram[kExtraSlots] = {};
+  std::atomic<std::int32_t> nextram{0};  // Ms in the slots
   // Lifecycle (run.cpp).
   std::atomic<bool> exiting{false};
   std::atomic<std::uint32_t> mexits{0};  // futex word: bumped when an M leaves
@@ -186,6 +194,9 @@ void handoffp(Sched& s, P* pp);
 void wake_timed_m(Sched& s);
 void stopm();
 [[noreturn]] void schedule();
+[[noreturn]] void execute(G* gp, bool inherit);
+void checkdead(Sched& s);  // sched.lock held
+void allgadd(Sched& s, G* gp);
 void mstart(void* arg);
 const char* status_name(Gstatus st);
 void print_goroutines(Sched& s);
@@ -198,6 +209,23 @@ void freeallgs(Sched& s);
 // The end of a run (run.cpp).
 void maindone(Sched& s);
 [[noreturn]] void mexit();
+// leaving_run: self stops counting among its run's Ms (its thread ends, or
+// a borrowed M goes back to the spare pool); sched.lock not held. false
+// normally; true if the run was abandoned and self was its last M, in
+// which case the run has been torn down and freed, self included, and the
+// caller must not touch either again.
+bool leaving_run(Sched& s, M* self, bool thread_ends);
+
+// Locked Ms and callbacks (cgocall.cpp).
+[[noreturn]] void stoplockedm_execute();
+void startlockedm(G* gp);
+[[noreturn]] void callbackdone(G* gp);
+// needm_sig / dropm_sig: a spare M for a signal handler on a thread with no
+// M (plain stores, no allocation, no lock); nullptr if none is spare.
+M* needm_sig(Sched& s, std::uintptr_t sp);
+void dropm_sig(M* mp);
+// new_spare_m: make a spare M and put it in the pool (not in a handler).
+void new_spare_m(Sched& s);
 
 // sysmon (sysmon.cpp).
 void sysmon(void* arg);

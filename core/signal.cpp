@@ -163,11 +163,19 @@ void sighandler(const os::SigInfo& si, void* osinfo) {
   M* mp = tlsg != nullptr ? tlsg->m : nullptr;
   if (mp == nullptr) {
     // A thread with no M (a thread gort did not create, or one of gort's
-    // before minit or after unminit).
-    if (sigqueue_record(sig)) return;
-    if (is_fault(sig) && !si.sent && os::sigprevious(sig) != os::SigPrev::handler) crash(si, nullptr, nullptr);
-    if (sig == os::sig::kQUIT && g_own_sigquit) sigquit(si, nullptr, nullptr);
-    if (!os::sigforward(sig, osinfo, si.ctx)) os::diefromsignal(sig);
+    // before minit or after unminit). It borrows a spare M for the
+    // handler's duration (needm_sig: a CAS and plain stores, never the
+    // callback path), so that the handler runs as gsignal of an M like on
+    // any other thread; a run keeps one spare ready for this.
+    Sched* s = current_sched();
+    M* bm = s != nullptr ? needm_sig(*s, reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0))) : nullptr;
+    bool recorded = sigqueue_record(sig);
+    if (!recorded) {
+      if (is_fault(sig) && !si.sent && os::sigprevious(sig) != os::SigPrev::handler) crash(si, nullptr, nullptr);
+      if (sig == os::sig::kQUIT && g_own_sigquit) sigquit(si, nullptr, nullptr);
+    }
+    if (bm != nullptr) dropm_sig(bm);
+    if (!recorded && !os::sigforward(sig, osinfo, si.ctx)) os::diefromsignal(sig);
     return;
   }
   G* gp = sigfetchg(mp, tlsg, si.sp);

@@ -35,6 +35,11 @@ void sleep_ns(std::int64_t ns);
 void entersyscall();
 void exitsyscall();
 void on_system_stack(void (*fn)(void*), void* arg);
+// Callbacks from foreign code (core/cgocall.cpp): 0, or GORT_ENORUNTIME.
+int cgocallback(void (*fn)(void*), void* arg);
+[[noreturn]] void callback_no_runtime();
+void lock_os_thread();
+void unlock_os_thread();
 std::int64_t nanotime();
 
 // Channels. An hchan is reference-counted; chan<T> handles share one.

@@ -24,7 +24,7 @@
 //   - thread_local variables: a goroutine sees the thread's copy of the
 //     moment; after a park it may be another thread's. Keep per-goroutine
 //     state in the goroutine's own objects, or pin the goroutine to its
-//     thread with lock_os_thread() (in a later release).
+//     thread with lock_os_thread().
 //   - Exceptions: a goroutine must not park inside a catch block (or while
 //     std::current_exception()/uncaught_exceptions() matter): the C++
 //     runtime's caught-exception stack is per thread, so resuming the
@@ -164,6 +164,60 @@ auto blocking(F&& f) -> std::invoke_result_t<F&> {
 #endif
   if constexpr (!std::is_void_v<R>) return std::move(*call.out);
 }
+
+// callback: run f() as a goroutine of the active run, from any thread: one
+// gort did not create (a C library's worker, a std::thread), or one of
+// gort's own inside blocking() (foreign code calling back: Go -> C -> Go).
+// f may start goroutines, block on channels, select, sleep and call
+// blocking (which may call back again). Its result, or its exception, comes
+// back to the caller. From a goroutine it is a plain call. With no run
+// active (or after main returned): fatal, "gort::callback with no runtime
+// running" (the C API, gort.h, returns an error code instead). If the run
+// ends while f is parked, the caller stays blocked, as would a goroutine.
+template <class F>
+auto callback(F&& f) -> std::invoke_result_t<F&> {
+  using R = std::invoke_result_t<F&>;
+  struct Call {
+    F* f = nullptr;
+    std::conditional_t<std::is_void_v<R>, char, std::optional<std::conditional_t<std::is_void_v<R>, char, R>>> out{};
+#if defined(__cpp_exceptions)
+    std::exception_ptr error{};
+#endif
+  } call;
+  call.f = &f;
+  int rc = detail::cgocallback(
+      [](void* p) {
+        auto* c = static_cast<Call*>(p);
+#if defined(__cpp_exceptions)
+        try {
+#endif
+          if constexpr (std::is_void_v<R>)
+            (*c->f)();
+          else
+            c->out.emplace((*c->f)());
+#if defined(__cpp_exceptions)
+        } catch (...) {
+          c->error = std::current_exception();
+        }
+#endif
+      },
+      &call);
+  if (rc != 0) detail::callback_no_runtime();
+#if defined(__cpp_exceptions)
+  if (call.error) std::rethrow_exception(call.error);
+#endif
+  if constexpr (!std::is_void_v<R>) return std::move(*call.out);
+}
+
+// lock_os_thread: this goroutine runs only on its current thread, and that
+// thread runs nothing else, until as many unlock_os_thread() calls (Go's
+// LockOSThread). For thread-affine libraries (OpenGL contexts,
+// thread_local-heavy code). A goroutine that exits while locked takes its
+// thread with it: the thread ends, so whatever the goroutine left in it
+// never reaches another goroutine.
+inline void lock_os_thread() { detail::lock_os_thread(); }
+// unlock_os_thread: undo one lock_os_thread (nothing if none is left).
+inline void unlock_os_thread() { detail::unlock_os_thread(); }
 
 }  // namespace gort
 
