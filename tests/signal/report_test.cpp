@@ -19,12 +19,16 @@ namespace {
 
 using ::testing::ExitedWithCode;
 
-// A fault in goroutine 2 while main (goroutine 1) waits on a channel.
+// A fault in goroutine 2 once main (goroutine 1) waits on a channel.
 template <class F>
 void fault_in_goroutine_2(F fault) {
   run([fault] {
     chan<int> never;
-    go([fault] { fault(); });
+    rt::G* main_g = rt::getg();
+    go([fault, main_g] {
+      while (main_g->status.load() != rt::Gstatus::waiting) yield();
+      fault();
+    });
     never.recv();
   });
 }
