@@ -172,6 +172,7 @@ G* newcallbackg(Sched& s, M* mp, void (*fn)(void*), void* arg, bool foreign) {
   gp->sched = Gobuf{};
   gp->callback = true;
   gp->callback_foreign = foreign;
+  gp->labels = nullptr;
   gp->lockedm = mp;
   gp->lockedint = 1;
   gp->lockedext = 0;
@@ -208,6 +209,14 @@ G* newcallbackg(Sched& s, M* mp, void (*fn)(void*), void* arg, bool foreign) {
     globrunqput(s, cg);
   }
   schedule();
+}
+
+// callback_run: save this frame as g0's base context (from here on,
+// frames on g0 start below it: see the top), run cg, and return when
+// callbackdone resumes the saved context. A function of its own, so that
+// nothing live in the caller spans the second return of gosave.
+__attribute__((noinline)) void callback_run(Sched& s, M* mp, G* cg) {
+  if (gort_gosave(&mp->g0->sched) == 0) callback_start(s, mp, cg);
 }
 
 }  // namespace
@@ -393,10 +402,8 @@ int cgocallback(void (*fn)(void*), void* arg) {
   Gobuf saved_base = mp->g0->sched;
   G* saved_curg = mp->curg;
   G* saved_lockedg = mp->lockedg;
-  G* cg = newcallbackg(s, mp, fn, arg, foreign);
-  // From here on, frames on g0 start below this one (see the top).
-  if (gort_gosave(&mp->g0->sched) == 0) callback_start(s, mp, cg);
-  // Back from callbackdone: cg has returned.
+  callback_run(s, mp, newcallbackg(s, mp, fn, arg, foreign));
+  // Back from callbackdone: the callback's goroutine has returned.
   mp->g0->sched = saved_base;
   mp->curg = saved_curg;
   mp->lockedg = saved_lockedg;

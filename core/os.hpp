@@ -198,4 +198,44 @@ void sigctxt_regs(void* ctx, std::uintptr_t* regs, std::uint64_t* known, int nre
 // context.
 long thread_id();
 
+// ---------------------------------------------------------------------------
+// CPU profiling (core/cpuprof.cpp): SIGPROF at a rate proportional to the
+// CPU time each thread uses. Where the OS has per-thread CPU-time timers
+// (Linux: timer_create on the thread's CPU clock with SIGEV_THREAD_ID),
+// every busy thread is sampled; where it has only the process's interval
+// timer (setitimer(ITIMER_PROF)), whichever thread the kernel picks is.
+
+// ThreadClock: what profile_timer_start needs to aim a timer at a thread:
+// its id and its CPU-time clock, read on the thread itself (minit).
+struct ThreadClock {
+  long tid = 0;
+  std::intptr_t clock = 0;
+  bool valid = false;
+};
+// thread_clock: the calling thread's. Called on the thread, not in a
+// handler.
+ThreadClock thread_clock();
+// profile_per_thread: true if profile_timer_start works per thread; false
+// if the OS port uses profile_process_start instead.
+bool profile_per_thread();
+// profile_timer_start: SIGPROF to thread t every 1/hz of its CPU time;
+// returns a handle (nullptr on failure). Any thread, not in a handler.
+void* profile_timer_start(const ThreadClock& t, int hz);
+// profile_timer_stop: delete a timer profile_timer_start made.
+void profile_timer_stop(void* timer);
+// profile_process_start / stop: the process-wide alternative (setitimer).
+void profile_process_start(int hz);
+void profile_process_stop();
+
+// Mapping: an executable mapping of a loaded object, for a profile's
+// mapping table (pprof symbolizes addresses through them).
+struct Mapping {
+  std::uintptr_t start = 0, limit = 0, offset = 0;
+  const char* path = nullptr;  // valid during the callback only
+};
+// for_each_mapping: call fn(m, arg) for each executable mapping backed by a
+// file (Linux: and the vDSO), the main program's first. Goroutine or thread context (may
+// allocate and read files), not in a handler.
+void for_each_mapping(void (*fn)(const Mapping& m, void* arg), void* arg);
+
 }  // namespace gort::os

@@ -56,6 +56,7 @@
 #include <new>
 
 #include "gort/gort.hpp"
+#include "cpuprof.hpp"
 #include "os.hpp"
 #include "signal.hpp"
 
@@ -720,6 +721,7 @@ namespace {
 // goentry: every scheduler G starts here (gostartcall's fn).
 void goentry(void* arg) {
   auto* gp = static_cast<G*>(arg);
+  if (gp->is_main) cpuprof_env_start();  // GORTDEBUG=cpuprofile=<path>
 #if defined(__cpp_exceptions)
   try {
 #endif
@@ -876,6 +878,7 @@ void newproc(void (*run)(void*), const Ops* ops, void* fobj) {
     gp->fn_heap = true;
   }
   ops->move_construct(gp->fn_obj, fobj);
+  gp->labels = cur->labels;  // inherited (gort::profile::with_labels)
   gp->waitreason = "";
   gp->sched = Gobuf{};
   gp->status.store(Gstatus::runnable, std::memory_order_relaxed);

@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "gort/gort.hpp"
+#include "cpuprof.hpp"
 #include "os.hpp"
 #include "sched.hpp"
 #include "signal.hpp"
@@ -152,6 +153,7 @@ void endrun(Sched& s, M* m0) {
     if (n == 0) break;
     std::int64_t left = kAbandonAfterNs - (os::nanotime() - start);
     if (left <= 0) {
+      cpuprof_finish(s);
       sigqueue_teardown(s);
       unminit(m0);
       abandon(s, m0);
@@ -159,6 +161,7 @@ void endrun(Sched& s, M* m0) {
     }
     os::futexsleep(reinterpret_cast<std::uint32_t*>(&s.mexits), seen, std::min<std::int64_t>(left, 1'000'000));
   }
+  cpuprof_finish(s);  // a profile still running is written now
   sigqueue_teardown(s);
   unminit(m0);  // before teardown: its stack goes back with the others
   teardown(s, m0);
@@ -336,6 +339,7 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
     }
     // Back from mexit on m0: there is no other M.
     g_sched.store(nullptr, std::memory_order_release);
+    cpuprof_finish(s);
     sigqueue_teardown(s);
     unminit(m0);
     teardown(s, m0);

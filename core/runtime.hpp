@@ -32,6 +32,7 @@ struct M;
 struct P;
 struct Sched;
 struct Sudog;
+struct LabelSet;
 namespace detail {
 struct SegmentScope;
 }
@@ -73,6 +74,8 @@ struct G {
   // thread gort did not create (else a blocking call on gort's own M).
   bool callback = false;
   bool callback_foreign = false;
+  // Profiling labels (labels.cpp), inherited by the goroutines it starts.
+  const LabelSet* labels = nullptr;
   // The function a new G runs: fn_obj points into fn_buf or to the heap.
   void (*fn_run)(void*) = nullptr;
   void (*fn_destroy)(void*) = nullptr;
@@ -111,6 +114,9 @@ struct M {
   bool idlelocked = false;
   bool extra = false;       // a spare M for threads gort did not create (needm)
   G* cbfree = nullptr;      // finished callback Gs of this M, for reuse
+  // CPU profiling (cpuprof.cpp): this thread's CPU clock, its timer.
+  os::ThreadClock clock;
+  void* proftimer = nullptr;
 };
 
 // getg/setg: the G running on this thread. Out of line on purpose: a

@@ -32,6 +32,7 @@
 #include <cstring>
 
 #include "os_defs.hpp"
+#include "cpuprof.hpp"
 #include "sched.hpp"
 #include "signal.hpp"
 #include "unwind.hpp"
@@ -167,6 +168,9 @@ void sighandler(const os::SigInfo& si, void* osinfo) {
     // handler's duration (needm_sig: a CAS and plain stores, never the
     // callback path), so that the handler runs as gsignal of an M like on
     // any other thread; a run keeps one spare ready for this.
+    // SIGPROF: a thread gort does not run is not profiled (the process
+    // timer of an OS without per-thread timers may pick it).
+    if (sig == os::sig::kPROF) return;
     Sched* s = current_sched();
     M* bm = s != nullptr ? needm_sig(*s, reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0))) : nullptr;
     bool recorded = sigqueue_record(sig);
@@ -180,6 +184,12 @@ void sighandler(const os::SigInfo& si, void* osinfo) {
   }
   G* gp = sigfetchg(mp, tlsg, si.sp);
   if (mp->gsignal != nullptr) setg(mp->gsignal);
+  if (sig == os::sig::kPROF) {
+    // The profiler's tick (cpuprof.cpp); outside a profile, a late one.
+    if (cpuprof_active()) cpuprof_sample(si, mp, gp);
+    setg(tlsg);
+    return;
+  }
   if (is_fault(sig)) {
     if ((sig == os::sig::kSEGV || sig == os::sig::kBUS) && !si.sent && gp != mp->g0 && gp != mp->gsignal &&
         si.addr < gp->stack_lo && si.addr >= gp->stack_lo - stack_guard_bytes())
@@ -255,11 +265,13 @@ void minit(M* mp) {
   }
   mp->gsignal->stack_lo = mp->gsignal->stack.lo;
   mp->gsignal->stack_hi = mp->gsignal->stack.hi;
+  cpuprof_minit(mp);
 }
 
 void unminit(M* mp) {
   // On the M's thread, on its system stack. Put back what minit found;
   // then our stack may go (no signal can land on it any more).
+  cpuprof_unminit(mp);
   if (mp->gsignal == nullptr) return;
   os::sigaltstack_set(mp->sigstack_prev);
   if (mp->sigstack_ours) {
