@@ -914,6 +914,10 @@ void exitsyscall0(G* gp) {
     acquirep(pp);
     execute(gp, false);
   }
+  // gp is queued. Locked to this M, it can only run here: wait for an M
+  // that finds it to hand us a P (stopm would put this M among the idle
+  // ones, for any work).
+  if (mp->lockedg != nullptr) stoplockedm_execute();
   stopm();
   schedule();
 }

@@ -54,6 +54,36 @@ TEST(LockOsThread, ParksResumeOnTheSameThreadWhileOthersRun) {
       Config{2});
 }
 
+// Blocking calls of a locked goroutine while every P is busy: sysmon hands
+// the P off, the call's return finds no P free, queues the goroutine and
+// the locked M waits for it (not among the idle Ms).
+TEST(LockOsThread, BlockingCallsWhileEveryPIsBusy) {
+  run(
+      [] {
+        std::atomic<bool> stop{false};
+        WaitGroup wg;
+        for (int i = 0; i < 2; ++i) {
+          wg.add(1);
+          go([&] {
+            while (!stop.load()) yield();
+            wg.done();
+          });
+        }
+        lock_os_thread();
+        pthread_t me = pthread_self();
+        int moved = 0;
+        for (int i = 0; i < 200 / kScale + 20; ++i) {
+          blocking([] { usleep(500); });
+          if (!pthread_equal(pthread_self(), me)) ++moved;
+        }
+        unlock_os_thread();
+        EXPECT_EQ(moved, 0);
+        stop = true;
+        wg.wait();
+      },
+      Config{2});
+}
+
 TEST(LockOsThread, NestingCountsAsInGo) {
   run([] {
     lock_os_thread();
