@@ -33,12 +33,19 @@
 #define GORT_TEST_NFP 0
 #define GORT_TEST_NRET 3
 
-// DWARF register numbers for gort's unwinder (core/unwind.hpp): integer
+// DWARF register numbers for gort's unwinder (core/unwind.hpp), i386
+// psABI (as GCC numbers them in .eh_frame on Linux): eax 0, ecx 1, edx 2,
+// ebx 3, esp 4, ebp 5, esi 6, edi 7, return address (eip) 8: integer
 // registers tracked, sp, the frame pointer, the return-address column.
 #define GORT_DWARF_NREGS 9
 #define GORT_DWARF_SP 4
 #define GORT_DWARF_FP 5
 #define GORT_DWARF_RA 8
+
+// GORT_GOBUF_DWARF(X): X(DWARF number, Gobuf offset) for every integer
+// register a Gobuf saves (the unwinder rebuilds a parked G's frame from it;
+// sp and pc are Gobuf's own fields). pc is also the RA column's value.
+#define GORT_GOBUF_DWARF(X) X(3, GOBUF_EBX) X(6, GOBUF_ESI) X(7, GOBUF_EDI) X(5, GOBUF_EBP)
 
 #ifndef __ASSEMBLER__
 #include <cstddef>
