@@ -70,11 +70,12 @@ const Module* module_for(const ModuleTable* t, std::uintptr_t pc) {
   return nullptr;
 }
 
-// range_of: the index of the cursor's range holding sp, or -1.
-// Async-signal-safe.
+// range_of: the index of the cursor's range holding sp, or -1. sp may be
+// a range's hi: the first frame on a fresh stack (morestack's callee) has
+// pushed nothing yet. Async-signal-safe.
 int range_of(const UnwindCursor& c, std::uintptr_t sp) {
   for (int i = 0; i < c.nranges; ++i)
-    if (sp >= c.ranges[i].lo && sp < c.ranges[i].hi) return i;
+    if (sp >= c.ranges[i].lo && sp <= c.ranges[i].hi) return i;
   return -1;
 }
 
@@ -91,6 +92,12 @@ T racy(const T& x) {
 }  // namespace
 
 namespace unw {
+
+// In handlers: one atomic load and a binary search.
+const Module* module_for_pc(std::uintptr_t pc) {
+  const ModuleTable* t = g_table.load(std::memory_order_acquire);
+  return t != nullptr ? module_for(t, pc) : nullptr;
+}
 
 // In handlers: plain comparisons and memcpy.
 bool read_stack(const UnwindCursor& c, std::uintptr_t addr, void* out, std::size_t n) {
@@ -187,8 +194,7 @@ bool unwind_step(UnwindCursor* c) {
 
 // In handlers: binary searches over the published table.
 bool symbolize(std::uintptr_t pc, const char** name, std::uintptr_t* offset) {
-  const ModuleTable* t = g_table.load(std::memory_order_acquire);
-  const Module* m = t != nullptr ? module_for(t, pc) : nullptr;
+  const Module* m = unw::module_for_pc(pc);
   if (m == nullptr) return false;
   // The last function starting at or before pc; a few before it, in case a
   // larger one encloses pc (an alias, a function with a cold part inside).

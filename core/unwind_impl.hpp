@@ -87,6 +87,10 @@ struct Module {
   }
 };
 
+// module_for_pc: the loaded object whose executable segments hold pc, in
+// the current table, or nullptr. Async-signal-safe.
+const Module* module_for_pc(std::uintptr_t pc);
+
 // read_stack: copy n bytes at addr if they lie inside one of c's ranges.
 // Async-signal-safe.
 bool read_stack(const UnwindCursor& c, std::uintptr_t addr, void* out, std::size_t n);
