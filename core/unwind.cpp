@@ -174,7 +174,7 @@ bool unwind_step(UnwindCursor* c) {
   std::uintptr_t lookup = c->exact ? c->pc : c->pc - 1;
   const Module* m = t != nullptr ? module_for(t, lookup) : nullptr;
   if (m == nullptr) return stopped(c, UnwindStop::no_module);
-  UnwindCursor next = *c;
+  UnwindFrame next = *c;
   UnwindStop why = unw::frame_step(*m, lookup, *c, &next);
   if (why != UnwindStop::none) return stopped(c, why);
   if (next.pc == 0) return stopped(c, UnwindStop::end);
@@ -184,11 +184,11 @@ bool unwind_step(UnwindCursor* c) {
   if (ro >= 0 && rn >= 0 && ro != rn) {
     // Another stack: only one not left before.
     if ((c->left >> rn) & 1) return stopped(c, UnwindStop::bad_sp);
-    next.left |= std::uint32_t(1) << ro;
+    c->left |= std::uint32_t(1) << ro;
   } else if (nsp < osp || (nsp == osp && (!c->exact || next.pc == c->pc))) {
     return stopped(c, UnwindStop::bad_sp);
   }
-  *c = next;
+  static_cast<UnwindFrame&>(*c) = next;
   return true;
 }
 

@@ -73,14 +73,26 @@ enum class UnwindStop : std::uint8_t {
   too_deep,   // kUnwindMaxSteps steps
 };
 
-// UnwindCursor: one frame: its pc and the registers known in it.
-struct UnwindCursor {
+// UnwindFrame: one frame: its pc and the registers known in it.
+struct UnwindFrame {
   std::uintptr_t pc = 0;
   std::uintptr_t regs[kUnwindRegs] = {};
   std::uint64_t known[(kUnwindRegs + 63) / 64] = {};
   // exact: pc is the instruction that was interrupted (a signal), not a
   // return address; look up pc itself rather than pc - 1.
   bool exact = false;
+
+  std::uintptr_t sp() const { return regs[GORT_DWARF_SP]; }
+  bool has(int r) const { return r >= 0 && r < kUnwindRegs && (known[r / 64] >> (r % 64)) & 1; }
+  void set(int r, std::uintptr_t v) {
+    regs[r] = v;
+    known[r / 64] |= std::uint64_t(1) << (r % 64);
+  }
+};
+
+// UnwindCursor: a walk: the current frame, the stack memory the walk may
+// read, and why it stopped.
+struct UnwindCursor : UnwindFrame {
   UnwindStop stop = UnwindStop::none;
   StackRange ranges[kUnwindRanges] = {};
   int nranges = 0;
@@ -89,12 +101,6 @@ struct UnwindCursor {
   std::uint32_t left = 0;
   int steps = 0;
 
-  std::uintptr_t sp() const { return regs[GORT_DWARF_SP]; }
-  bool has(int r) const { return r >= 0 && r < kUnwindRegs && (known[r / 64] >> (r % 64)) & 1; }
-  void set(int r, std::uintptr_t v) {
-    regs[r] = v;
-    known[r / 64] |= std::uint64_t(1) << (r % 64);
-  }
   void add_range(std::uintptr_t lo, std::uintptr_t hi) {
     if (lo >= hi) return;
     for (int i = 0; i < nranges; ++i)

@@ -298,10 +298,12 @@ bool parse_fde(const Module& m, std::uintptr_t at, Fde* f) {
 enum class How : std::uint8_t { unspec, undef, same, offset, val_offset, reg, expr, val_expr };
 
 // Rule and Row are plain data (no member initializers): the remember
-// stack below is left uninitialized, and Row{} is all How::unspec.
+// stack below is left uninitialized, and Row{} is all How::unspec. A rule
+// is 8 bytes (rows are copied at every step): an expression is kept as its
+// offset from the FDE.
 struct Rule {
-  std::intptr_t v;  // offset, register, or the expression's address
-  std::uint32_t len;
+  std::int32_t v;  // offset, register, or the expression's offset from the FDE
+  std::uint16_t len;
   How how;
 };
 
@@ -320,14 +322,18 @@ static_assert(static_cast<int>(How::unspec) == 0 && static_cast<int>(CfaHow::non
 struct Program {
   const Module& m;
   const Cie& cie;
+  std::uintptr_t fde;  // expressions are kept relative to it
   std::uintptr_t pc_begin;
   std::uintptr_t target;  // run rows while their location <= target
   const Row* initial;     // the CIE's row, for DW_CFA_restore; nullptr while running the CIE
 };
 
-void set_rule(Row& row, std::uint64_t reg, How how, std::intptr_t v, std::uint32_t len = 0) {
-  if (reg >= static_cast<std::uint64_t>(kUnwindRegs)) return;  // a register gort does not track
-  row.regs[reg] = Rule{v, len, how};
+// set_rule: false if the rule does not fit a Rule (no real table's does not).
+bool set_rule(Row& row, std::uint64_t reg, How how, std::int64_t v, std::uint64_t len = 0) {
+  if (reg >= static_cast<std::uint64_t>(kUnwindRegs)) return true;  // a register gort does not track
+  if (v != static_cast<std::int32_t>(v) || len > 0xffff) return false;
+  row.regs[reg] = Rule{static_cast<std::int32_t>(v), static_cast<std::uint16_t>(len), how};
+  return true;
 }
 
 // execute: run a CFA program over row. UnwindStop::none if it ran (or
@@ -351,7 +357,7 @@ UnwindStop execute(const Program& pg, std::uintptr_t insns, std::uintptr_t end, 
         if (!advance(low)) return UnwindStop::none;
         continue;
       case 0x80:  // DW_CFA_offset
-        set_rule(row, low, How::offset, static_cast<std::intptr_t>(static_cast<std::int64_t>(r.uleb()) * da));
+        if (!set_rule(row, low, How::offset, static_cast<std::int64_t>(r.uleb()) * da)) return UnwindStop::bad_table;
         continue;
       case 0xc0:  // DW_CFA_restore
         if (pg.initial == nullptr) return UnwindStop::bad_table;
@@ -374,7 +380,7 @@ UnwindStop execute(const Program& pg, std::uintptr_t insns, std::uintptr_t end, 
       case 0x04: if (!advance(r.fixed<std::uint32_t>())) return UnwindStop::none; break;
       case 0x05: {  // DW_CFA_offset_extended
         std::uint64_t reg = r.uleb();
-        set_rule(row, reg, How::offset, static_cast<std::intptr_t>(static_cast<std::int64_t>(r.uleb()) * da));
+        if (!set_rule(row, reg, How::offset, static_cast<std::int64_t>(r.uleb()) * da)) return UnwindStop::bad_table;
         break;
       }
       case 0x06: {  // DW_CFA_restore_extended
@@ -387,7 +393,9 @@ UnwindStop execute(const Program& pg, std::uintptr_t insns, std::uintptr_t end, 
       case 0x08: set_rule(row, r.uleb(), How::same, 0); break;   // DW_CFA_same_value
       case 0x09: {  // DW_CFA_register
         std::uint64_t reg = r.uleb();
-        set_rule(row, reg, How::reg, static_cast<std::intptr_t>(r.uleb()));
+        std::uint64_t from = r.uleb();
+        if (!set_rule(row, reg, How::reg, from >= static_cast<std::uint64_t>(kUnwindRegs) ? -1 : static_cast<std::int64_t>(from)))
+          return UnwindStop::bad_table;
         break;
       }
       case 0x0a:  // DW_CFA_remember_state (the CFA rule too, as GCC expects)
@@ -413,7 +421,7 @@ UnwindStop execute(const Program& pg, std::uintptr_t insns, std::uintptr_t end, 
       case 0x0f: {  // DW_CFA_def_cfa_expression
         std::uint64_t n = r.uleb();
         row.cfa = CfaHow::expr;
-        row.cfa_off = static_cast<std::intptr_t>(r.addr());
+        row.cfa_off = static_cast<std::intptr_t>(r.addr() - pg.fde);
         row.cfa_len = static_cast<std::uint32_t>(n);
         r.skip(n);
         break;
@@ -422,14 +430,15 @@ UnwindStop execute(const Program& pg, std::uintptr_t insns, std::uintptr_t end, 
       case 0x16: {  // DW_CFA_val_expression
         std::uint64_t reg = r.uleb();
         std::uint64_t n = r.uleb();
-        set_rule(row, reg, op == 0x10 ? How::expr : How::val_expr, static_cast<std::intptr_t>(r.addr()),
-                 static_cast<std::uint32_t>(n));
+        if (!set_rule(row, reg, op == 0x10 ? How::expr : How::val_expr,
+                      static_cast<std::int64_t>(static_cast<std::intptr_t>(r.addr() - pg.fde)), n))
+          return UnwindStop::bad_table;
         r.skip(n);
         break;
       }
       case 0x11: {  // DW_CFA_offset_extended_sf
         std::uint64_t reg = r.uleb();
-        set_rule(row, reg, How::offset, static_cast<std::intptr_t>(r.sleb() * da));
+        if (!set_rule(row, reg, How::offset, r.sleb() * da)) return UnwindStop::bad_table;
         break;
       }
       case 0x12:  // DW_CFA_def_cfa_sf
@@ -442,12 +451,12 @@ UnwindStop execute(const Program& pg, std::uintptr_t insns, std::uintptr_t end, 
         break;
       case 0x14: {  // DW_CFA_val_offset
         std::uint64_t reg = r.uleb();
-        set_rule(row, reg, How::val_offset, static_cast<std::intptr_t>(static_cast<std::int64_t>(r.uleb()) * da));
+        if (!set_rule(row, reg, How::val_offset, static_cast<std::int64_t>(r.uleb()) * da)) return UnwindStop::bad_table;
         break;
       }
       case 0x15: {  // DW_CFA_val_offset_sf
         std::uint64_t reg = r.uleb();
-        set_rule(row, reg, How::val_offset, static_cast<std::intptr_t>(r.sleb() * da));
+        if (!set_rule(row, reg, How::val_offset, r.sleb() * da)) return UnwindStop::bad_table;
         break;
       }
       case 0x2d:  // DW_CFA_AARCH64_negate_ra_state (DW_CFA_GNU_window_save on SPARC)
@@ -460,7 +469,7 @@ UnwindStop execute(const Program& pg, std::uintptr_t insns, std::uintptr_t end, 
       case 0x2e: r.uleb(); break;  // DW_CFA_GNU_args_size
       case 0x2f: {                 // DW_CFA_GNU_negative_offset_extended
         std::uint64_t reg = r.uleb();
-        set_rule(row, reg, How::offset, -static_cast<std::intptr_t>(static_cast<std::int64_t>(r.uleb()) * da));
+        if (!set_rule(row, reg, How::offset, -(static_cast<std::int64_t>(r.uleb()) * da))) return UnwindStop::bad_table;
         break;
       }
       default: return UnwindStop::bad_table;
@@ -672,6 +681,25 @@ void hdr_entry(const Module& m, std::size_t i, std::uintptr_t* pc, std::uintptr_
 // find_fde: the FDE whose range may hold pc (the last one starting at or
 // before it), or 0.
 std::uintptr_t find_fde(const Module& m, std::uintptr_t pc) {
+  if (m.lookup_table != 0 && m.lookup_enc == (kPeDatarel | kPeSdata4)) {
+    // What GNU ld and lld write: pairs of 32-bit offsets from the header.
+    const auto* t = reinterpret_cast<const std::int32_t*>(m.lookup_table);
+    const std::uintptr_t base = m.lookup_base;
+    std::size_t lo = 0, hi = m.lookup_count;
+    while (lo < hi) {
+      std::size_t mid = lo + (hi - lo) / 2;
+      std::int32_t v;
+      std::memcpy(&v, &t[2 * mid], 4);
+      if (base + static_cast<std::uintptr_t>(static_cast<std::intptr_t>(v)) <= pc)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo == 0) return 0;
+    std::int32_t f;
+    std::memcpy(&f, &t[2 * (lo - 1) + 1], 4);
+    return base + static_cast<std::uintptr_t>(static_cast<std::intptr_t>(f));
+  }
   if (m.lookup_table != 0) {
     std::size_t lo = 0, hi = m.lookup_count;
     while (lo < hi) {
@@ -699,9 +727,10 @@ std::uintptr_t find_fde(const Module& m, std::uintptr_t pc) {
   return lo == 0 ? 0 : m.index[lo - 1].entry;
 }
 
-// value_of: a register's value in the caller under rule ru.
-// known = false if the rule makes it unknown.
-UnwindStop value_of(const Eval& e, int reg, const Rule& ru, std::uintptr_t cfa, std::uintptr_t* v, bool* known) {
+// value_of: a register's value in the caller under rule ru (expressions
+// relative to fde). known = false if the rule makes it unknown.
+UnwindStop value_of(const Eval& e, std::uintptr_t fde, int reg, const Rule& ru, std::uintptr_t cfa, std::uintptr_t* v,
+                    bool* known) {
   *known = true;
   switch (ru.how) {
     case How::unspec:
@@ -728,7 +757,7 @@ UnwindStop value_of(const Eval& e, int reg, const Rule& ru, std::uintptr_t cfa, 
     case How::expr:
     case How::val_expr: {
       std::uintptr_t a;
-      UnwindStop why = eval(e, static_cast<std::uintptr_t>(ru.v), ru.len, true, cfa, &a);
+      UnwindStop why = eval(e, fde + static_cast<std::uintptr_t>(static_cast<std::intptr_t>(ru.v)), ru.len, true, cfa, &a);
       if (why != UnwindStop::none) return why;
       if (ru.how == How::val_expr) {
         *v = a;
@@ -795,7 +824,7 @@ void frame_prepare(Module& m) {
 }
 
 // In handlers: no allocation, no lock; reads checked.
-UnwindStop frame_step(const Module& m, std::uintptr_t lookup, const UnwindCursor& cur, UnwindCursor* out) {
+UnwindStop frame_step(const Module& m, std::uintptr_t lookup, const UnwindCursor& cur, UnwindFrame* out) {
   std::uintptr_t at = find_fde(m, lookup);
   if (at == 0) return UnwindStop::no_info;
   Fde f;
@@ -804,11 +833,11 @@ UnwindStop frame_step(const Module& m, std::uintptr_t lookup, const UnwindCursor
   if (f.cie.ra >= static_cast<std::uint64_t>(kUnwindRegs)) return UnwindStop::bad_table;
 
   Row initial{};
-  Program cie_pg{m, f.cie, f.pc_begin, ~std::uintptr_t(0), nullptr};
+  Program cie_pg{m, f.cie, at, f.pc_begin, ~std::uintptr_t(0), nullptr};
   UnwindStop why = execute(cie_pg, f.cie.insns, f.cie.insns_end, initial);
   if (why != UnwindStop::none) return why;
   Row row = initial;
-  Program fde_pg{m, f.cie, f.pc_begin, lookup, &initial};
+  Program fde_pg{m, f.cie, at, f.pc_begin, lookup, &initial};
   why = execute(fde_pg, f.insns, f.insns_end, row);
   if (why != UnwindStop::none) return why;
 
@@ -820,7 +849,7 @@ UnwindStop frame_step(const Module& m, std::uintptr_t lookup, const UnwindCursor
     if (!cur.has(static_cast<int>(row.cfa_reg))) return UnwindStop::bad_table;
     cfa = cur.regs[row.cfa_reg] + static_cast<std::uintptr_t>(row.cfa_off);
   } else if (row.cfa == CfaHow::expr) {
-    why = eval(e, static_cast<std::uintptr_t>(row.cfa_off), row.cfa_len, false, 0, &cfa);
+    why = eval(e, at + static_cast<std::uintptr_t>(row.cfa_off), row.cfa_len, false, 0, &cfa);
     if (why != UnwindStop::none) return why;
   } else {
     return UnwindStop::bad_table;
@@ -842,7 +871,7 @@ UnwindStop frame_step(const Module& m, std::uintptr_t lookup, const UnwindCursor
       v = cfa;  // the CFA is the caller's sp
       k = true;
     } else {
-      why = value_of(e, i, ru, cfa, &v, &k);
+      why = value_of(e, at, i, ru, cfa, &v, &k);
       if (why != UnwindStop::none) return why;
     }
     regs[i] = v;

@@ -103,9 +103,9 @@ bool read_table(const Module& m, std::uintptr_t addr, void* out, std::size_t n);
 void frame_prepare(Module& m);
 // frame_step: the caller of cur's frame, whose pc lies in m; lookup is
 // cur.pc (exact) or the address inside the call. out starts as a copy of
-// cur; frame_step sets its pc, regs, known and exact. Returns
+// cur's frame; frame_step sets its pc, regs, known and exact. Returns
 // UnwindStop::none or why it cannot. Async-signal-safe.
-UnwindStop frame_step(const Module& m, std::uintptr_t lookup, const UnwindCursor& cur, UnwindCursor* out);
+UnwindStop frame_step(const Module& m, std::uintptr_t lookup, const UnwindCursor& cur, UnwindFrame* out);
 
 // The object format's reader (os/elf/elf_modules.cpp): fill m (all but the
 // lookup) for one loaded object. unwind_init only (allocates).

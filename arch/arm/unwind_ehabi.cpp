@@ -277,7 +277,7 @@ Prologue prologue(const Module& m, std::uintptr_t fn, std::uintptr_t pc) {
 
 // leaf: the caller of an exact frame that has pushed nothing yet.
 // done bytes were pushed, lr not among them.
-UnwindStop leaf(const UnwindCursor& cur, std::uint32_t done, UnwindCursor* out) {
+UnwindStop leaf(const UnwindCursor& cur, std::uint32_t done, UnwindFrame* out) {
   if (!cur.has(kLR) || !cur.has(kSP)) return UnwindStop::bad_table;
   out->pc = cur.regs[kLR] & ~std::uintptr_t(1);
   out->regs[kSP] = cur.regs[kSP] + done;
@@ -296,7 +296,7 @@ void frame_prepare(Module& m) {
 }
 
 // In handlers: no allocation, no lock; reads checked.
-UnwindStop frame_step(const Module& m, std::uintptr_t lookup, const UnwindCursor& cur, UnwindCursor* out) {
+UnwindStop frame_step(const Module& m, std::uintptr_t lookup, const UnwindCursor& cur, UnwindFrame* out) {
   if (m.lookup_count == 0) return UnwindStop::no_info;
   // The last entry whose function starts at or before lookup.
   auto entry = reinterpret_cast<const std::uint32_t*>(m.lookup_table);
