@@ -37,7 +37,28 @@ if(NOT EXISTS "${GORT_SIGCTXT}")
   message(FATAL_ERROR "gort: os/${GORT_OS}/sigctxt_${GORT_CPU}.hpp is missing "
                       "(the signal-context accessors; docs/PORTING.md, signals)")
 endif()
-message(STATUS "gort: CPU port arch/${GORT_CPU} (${CMAKE_SYSTEM_PROCESSOR}), OS port os/${GORT_OS}")
+# The unwinder's table format (core/unwind_impl.hpp): ARM EHABI where the
+# CPU's gort_arch.h says GORT_UNWIND_EHABI (one fact, read by C++ and here),
+# DWARF CFI otherwise.
+file(STRINGS "${PROJECT_SOURCE_DIR}/arch/${GORT_CPU}/gort_arch.h" _gort_ehabi
+     REGEX "^#define[ \t]+GORT_UNWIND_EHABI[ \t]+1")
+if(_gort_ehabi)
+  set(GORT_UNWIND_SOURCES "${PROJECT_SOURCE_DIR}/arch/arm/unwind_ehabi.cpp")
+  set(GORT_UNWIND_FORMAT ehabi)
+else()
+  set(GORT_UNWIND_SOURCES "${PROJECT_SOURCE_DIR}/core/unwind_dwarf.cpp")
+  set(GORT_UNWIND_FORMAT dwarf)
+endif()
+# The object format's reader for the unwinder's module table: ELF systems
+# share os/elf/ (Linux here; solaris later). darwin will bring a Mach-O one.
+if(GORT_OS MATCHES "^(linux|solaris)$")
+  set(GORT_OBJFMT elf)
+  list(APPEND GORT_UNWIND_SOURCES "${PROJECT_SOURCE_DIR}/os/elf/elf_modules.cpp")
+else()
+  message(FATAL_ERROR "gort: no object-format reader for os/${GORT_OS} (core/unwind_impl.hpp: module_load)")
+endif()
+message(STATUS "gort: CPU port arch/${GORT_CPU} (${CMAKE_SYSTEM_PROCESSOR}), OS port os/${GORT_OS}, "
+               "unwinder ${GORT_UNWIND_FORMAT} over ${GORT_OBJFMT} objects")
 if(CMAKE_CROSSCOMPILING_EMULATOR)
   message(STATUS "gort: tests run under ${CMAKE_CROSSCOMPILING_EMULATOR}")
 endif()

@@ -37,7 +37,9 @@
 // the result is defined and tests send SIGFPE instead.
 #define GORT_INT_DIV_TRAPS 1
 
-// DWARF register numbers for gort's unwinder (core/unwind.hpp): integer
+// DWARF register numbers for gort's unwinder (core/unwind.hpp), i386
+// psABI (as GCC numbers them in .eh_frame on Linux): eax 0, ecx 1, edx 2,
+// ebx 3, esp 4, ebp 5, esi 6, edi 7, return address (eip) 8: integer
 // registers tracked, sp, the frame pointer, the return-address column.
 #define GORT_DWARF_NREGS 9
 #define GORT_DWARF_SP 4
@@ -52,6 +54,11 @@
 // trap in the harness).
 #define GORT_TEST_FPENV_A 0x047fbfffu  // FTZ DAZ, round down, flags; x87 single, down
 #define GORT_TEST_FPENV_B 0x0b7f5f80u  // round up, no flags; x87 extended, up
+
+// GORT_GOBUF_DWARF(X): X(DWARF number, Gobuf offset) for every integer
+// register a Gobuf saves (the unwinder rebuilds a parked G's frame from it;
+// sp and pc are Gobuf's own fields). pc is also the RA column's value.
+#define GORT_GOBUF_DWARF(X) X(3, GOBUF_EBX) X(6, GOBUF_ESI) X(7, GOBUF_EDI) X(5, GOBUF_EBP)
 
 #ifndef __ASSEMBLER__
 #include <cstddef>

@@ -39,8 +39,10 @@
 // the result is defined and tests send SIGFPE instead.
 #define GORT_INT_DIV_TRAPS 1
 
-// DWARF register numbers for gort's unwinder (core/unwind.hpp): integer
-// registers tracked, sp, the frame pointer, the return-address column.
+// DWARF register numbers for gort's unwinder (core/unwind.hpp), System V
+// AMD64 psABI table 3.36: rax 0, rdx 1, rcx 2, rbx 3, rsi 4, rdi 5, rbp 6,
+// rsp 7, r8-r15 8-15, return address (rip) 16: integer registers tracked,
+// sp, the frame pointer, the return-address column.
 #define GORT_DWARF_NREGS 17
 #define GORT_DWARF_SP 7
 #define GORT_DWARF_FP 6
@@ -92,6 +94,12 @@
 .endif
 .endm
 #endif
+
+// GORT_GOBUF_DWARF(X): X(DWARF number, Gobuf offset) for every integer
+// register a Gobuf saves (the unwinder rebuilds a parked G's frame from it;
+// sp and pc are Gobuf's own fields). pc is also the RA column's value.
+#define GORT_GOBUF_DWARF(X) \
+  X(3, GOBUF_RBX) X(6, GOBUF_RBP) X(12, GOBUF_R12) X(13, GOBUF_R13) X(14, GOBUF_R14) X(15, GOBUF_R15)
 
 #ifndef __ASSEMBLER__
 #include <cstddef>

@@ -33,8 +33,14 @@
 // the result is defined and tests send SIGFPE instead.
 #define GORT_INT_DIV_TRAPS 0
 
-// DWARF register numbers for gort's unwinder (core/unwind.hpp): integer
-// registers tracked, sp, the frame pointer, the return-address column.
+// Unwinding (core/unwind.hpp): ARM EHABI tables (.ARM.exidx/.ARM.extab),
+// not DWARF CFI: GCC emits no .eh_frame here. CMake reads this fact and
+// builds arch/arm/unwind_ehabi.cpp instead of core/unwind_dwarf.cpp.
+#define GORT_UNWIND_EHABI 1
+
+// Register numbers (EHABI and DWARF for ARM agree: r0-r15 are 0-15):
+// integer registers tracked, sp, the frame pointer (ARM state; Thumb code
+// uses r7), the return-address register (lr).
 #define GORT_DWARF_NREGS 16
 #define GORT_DWARF_SP 13
 #define GORT_DWARF_FP 11
@@ -47,6 +53,14 @@
 // stay clear.
 #define GORT_TEST_FPENV_A 0x0340009fu  // FZ DN, toward +inf, every flag
 #define GORT_TEST_FPENV_B 0x00800000u  // toward -inf, no flags
+
+// GORT_GOBUF_DWARF(X): X(register number, Gobuf offset) for every integer
+// register a Gobuf saves (the unwinder rebuilds a parked G's frame from it;
+// sp and pc are Gobuf's own fields; pc is the return address, lr its own
+// slot).
+#define GORT_GOBUF_DWARF(X)                                                                      \
+  X(4, GOBUF_R4) X(5, GOBUF_R4 + 4) X(6, GOBUF_R4 + 8) X(7, GOBUF_R4 + 12) X(8, GOBUF_R4 + 16) \
+  X(9, GOBUF_R4 + 20) X(10, GOBUF_R4 + 24) X(11, GOBUF_R4 + 28) X(14, GOBUF_LR)
 
 #ifndef __ASSEMBLER__
 #include <cstddef>

@@ -43,12 +43,28 @@
 // the result is defined and tests send SIGFPE instead.
 #define GORT_INT_DIV_TRAPS 0
 
-// DWARF register numbers for gort's unwinder (core/unwind.hpp): integer
-// registers tracked, sp, the frame pointer, the return-address column.
+// DWARF register numbers for gort's unwinder (core/unwind.hpp), DWARF for
+// the Arm 64-bit Architecture: x0-x30 0-30 (x29 fp, x30 lr), sp 31:
+// integer registers tracked, sp, the frame pointer, the return-address
+// column (lr).
 #define GORT_DWARF_NREGS 32
 #define GORT_DWARF_SP 31
 #define GORT_DWARF_FP 29
 #define GORT_DWARF_RA 30
+// DW_CFA 0x2d is DW_CFA_AARCH64_negate_ra_state here: code built with
+// -mbranch-protection signs lr (PAC) while the state is set; the unwinder
+// strips a signed return address to the user virtual-address bits (48 on
+// Linux unless a program maps above them).
+#define GORT_DWARF_PAC_VA_BITS 48
+
+// GORT_GOBUF_DWARF(X): X(DWARF number, Gobuf offset) for every integer
+// register a Gobuf saves (the unwinder rebuilds a parked G's frame from it;
+// sp and pc are Gobuf's own fields; pc is the return address, lr its own
+// slot).
+#define GORT_GOBUF_DWARF(X)                                                                       \
+  X(19, GOBUF_X19) X(20, GOBUF_X19 + 8) X(21, GOBUF_X21) X(22, GOBUF_X21 + 8) X(23, GOBUF_X23)   \
+  X(24, GOBUF_X23 + 8) X(25, GOBUF_X25) X(26, GOBUF_X25 + 8) X(27, GOBUF_X27) X(28, GOBUF_X27 + 8) \
+  X(29, GOBUF_X29) X(30, GOBUF_LR)
 
 // FP environment as the test helpers see it: FPCR. A and B differ in every
 // bit the FpControl tests compare: flush-to-zero FZ (24), default NaN DN

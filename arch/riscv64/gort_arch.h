@@ -62,8 +62,10 @@
 // the result is defined and tests send SIGFPE instead.
 #define GORT_INT_DIV_TRAPS 0
 
-// DWARF register numbers for gort's unwinder (core/unwind.hpp): integer
-// registers tracked, sp, the frame pointer, the return-address column.
+// DWARF register numbers for gort's unwinder (core/unwind.hpp), RISC-V
+// ELF psABI: x0-x31 0-31 (ra x1, sp x2, s0/fp x8, s1 x9, s2-s11 x18-x27):
+// integer registers tracked, sp, the frame pointer, the return-address
+// column (ra).
 #define GORT_DWARF_NREGS 32
 #define GORT_DWARF_SP 2
 #define GORT_DWARF_FP 8
@@ -74,6 +76,15 @@
 // accrued flags NV DZ OF UF NX, both of which a context keeps.
 #define GORT_TEST_FPENV_A 0x7fu  // round up (RUP), every flag
 #define GORT_TEST_FPENV_B 0x80u  // round to nearest, max magnitude (RMM), no flags
+
+// GORT_GOBUF_DWARF(X): X(DWARF number, Gobuf offset) for every integer
+// register a Gobuf saves (the unwinder rebuilds a parked G's frame from it;
+// sp and pc are Gobuf's own fields; pc is the return address, ra its own
+// slot).
+#define GORT_GOBUF_DWARF(X)                                                                   \
+  X(8, GOBUF_S0) X(9, GOBUF_S1) X(18, GOBUF_S2) X(19, GOBUF_S3) X(20, GOBUF_S4) X(21, GOBUF_S5) \
+  X(22, GOBUF_S6) X(23, GOBUF_S7) X(24, GOBUF_S8) X(25, GOBUF_S9) X(26, GOBUF_S10)              \
+  X(27, GOBUF_S11) X(1, GOBUF_RA)
 
 #ifndef __ASSEMBLER__
 #include <cstddef>
