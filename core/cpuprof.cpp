@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <string>
 #include <unordered_map>
 
 #include "gort/gort.hpp"
@@ -205,20 +206,21 @@ void cpuprof_finish(Sched& s) {
   if (prof.file != nullptr && prof.run == &s) finish_locked();
 }
 
+// Runs at the top of main's goroutine, whose stack may be the smallest
+// a Config allows (4 KiB): no path buffer in this frame (a 4 KiB array here
+// overflowed it, caught by SelectOnSmallestStack); the path goes to the heap
+// only when the variable is set.
 void cpuprof_env_start() {
   const char* d = os::getenv("GORTDEBUG");
   if (d == nullptr) return;
   const char* p = std::strstr(d, "cpuprofile=");
   if (p == nullptr) return;
   p += std::strlen("cpuprofile=");
-  char path[4096];
   std::size_t n = 0;
-  while (p[n] && p[n] != ',' && n + 1 < sizeof path) {
-    path[n] = p[n];
-    ++n;
-  }
-  path[n] = '\0';
-  if (n > 0) ::gort::detail::cpuprof_start(path, 100);
+  while (p[n] && p[n] != ',') ++n;
+  if (n == 0) return;
+  std::string path(p, n);
+  ::gort::detail::cpuprof_start(path.c_str(), 100);
 }
 
 }  // namespace gort::rt
