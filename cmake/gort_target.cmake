@@ -81,6 +81,8 @@ endif()
 # toolchain file sets GORT_COMPILE_ONLY).
 if(GORT_COMPILE_ONLY)
   set(GORT_RUNS "compiled, not linked, not run")
+  set(GORT_TESTS OFF)  # nothing to link them with
+  set(GORT_BENCH OFF)
 elseif(CMAKE_CROSSCOMPILING AND NOT CMAKE_CROSSCOMPILING_EMULATOR)
   set(GORT_RUNS "built and linked, not run")
 else()
