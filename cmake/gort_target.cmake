@@ -20,19 +20,56 @@ else()
     "To add one, follow docs/PORTING.md.")
 endif()
 
+# OS ports: os/<os>/. Adding an OS: one branch here (docs/PORTING.md, the
+# OS half).
 if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
   set(GORT_OS linux)
+elseif(CMAKE_SYSTEM_NAME STREQUAL "Darwin")
+  set(GORT_OS darwin)
+elseif(CMAKE_SYSTEM_NAME MATCHES "^(SunOS|Solaris|illumos)$")
+  set(GORT_OS solaris)
 else()
   message(FATAL_ERROR
-    "gort: no OS port for CMAKE_SYSTEM_NAME='${CMAKE_SYSTEM_NAME}'. Ports: linux (os/<os>/).")
+    "gort: no OS port for CMAKE_SYSTEM_NAME='${CMAKE_SYSTEM_NAME}'. "
+    "Ports: linux darwin solaris (os/<os>/). To add one, follow docs/PORTING.md.")
 endif()
 
 if(NOT EXISTS "${PROJECT_SOURCE_DIR}/arch/${GORT_CPU}/asm_${GORT_CPU}.S")
   message(FATAL_ERROR "gort: arch/${GORT_CPU}/asm_${GORT_CPU}.S is missing")
 endif()
-file(GLOB GORT_OS_SOURCES "${PROJECT_SOURCE_DIR}/os/${GORT_OS}/*.cpp")
+# One assembly source per CPU: its gort_arch.h has the macro layer for the
+# object format (symbol prefix, sections, .type/.size, notes).
+if(APPLE)
+  set(GORT_OBJECT_FORMAT Mach-O)
+else()
+  set(GORT_OBJECT_FORMAT ELF)
+endif()
+
+# The lock: Go's choice by file. An OS port with a one-word wait has
+# os/<os>/futex_<os>.cpp and gets core/lock_futex.cpp; one with per-thread
+# semaphores has os/<os>/sema_<os>.cpp and gets core/lock_sema.cpp. A port
+# with both gets futex unless GORT_LOCK=sema (the kit's "sema" preset runs
+# lock_sema.cpp on Linux that way).
+set(GORT_LOCK "" CACHE STRING "futex or sema (empty: futex when the OS port has it)")
+set(_gort_osdir "${PROJECT_SOURCE_DIR}/os/${GORT_OS}")
+if(NOT GORT_LOCK)
+  if(EXISTS "${_gort_osdir}/futex_${GORT_OS}.cpp")
+    set(GORT_LOCK futex)
+  else()
+    set(GORT_LOCK sema)
+  endif()
+endif()
+if(NOT GORT_LOCK MATCHES "^(futex|sema)$" OR NOT EXISTS "${_gort_osdir}/${GORT_LOCK}_${GORT_OS}.cpp")
+  message(FATAL_ERROR "gort: GORT_LOCK=${GORT_LOCK}: os/${GORT_OS}/${GORT_LOCK}_${GORT_OS}.cpp is missing "
+                      "(an OS port supplies futex_<os>.cpp or sema_<os>.cpp; docs/PORTING.md)")
+endif()
+file(GLOB GORT_OS_SOURCES "${_gort_osdir}/*.cpp")
+list(FILTER GORT_OS_SOURCES EXCLUDE REGEX "/(futex|sema)_[^/]*\\.cpp$")
+list(APPEND GORT_OS_SOURCES "${_gort_osdir}/${GORT_LOCK}_${GORT_OS}.cpp")
+set(GORT_LOCK_SOURCE "${PROJECT_SOURCE_DIR}/core/lock_${GORT_LOCK}.cpp")
+
 # The signal-context accessors of this OS for this CPU (os/<os>/sigctxt_<cpu>.hpp).
-set(GORT_SIGCTXT "${PROJECT_SOURCE_DIR}/os/${GORT_OS}/sigctxt_${GORT_CPU}.hpp")
+set(GORT_SIGCTXT "${_gort_osdir}/sigctxt_${GORT_CPU}.hpp")
 if(NOT EXISTS "${GORT_SIGCTXT}")
   message(FATAL_ERROR "gort: os/${GORT_OS}/sigctxt_${GORT_CPU}.hpp is missing "
                       "(the signal-context accessors; docs/PORTING.md, signals)")
@@ -57,8 +94,27 @@ if(GORT_OS MATCHES "^(linux|solaris)$")
 else()
   message(FATAL_ERROR "gort: no object-format reader for os/${GORT_OS} (core/unwind_impl.hpp: module_load)")
 endif()
+
+# What this build can prove: run its tests (natively or under an emulator),
+# only build and link them (no way to run the target here: darwin), or
+# only compile the library (no target linker or libc here: solaris, whose
+# toolchain file sets GORT_COMPILE_ONLY).
+if(GORT_COMPILE_ONLY)
+  set(GORT_RUNS "compiled, not linked, not run")
+  set(GORT_TESTS OFF)  # nothing to link them with
+  set(GORT_BENCH OFF)
+elseif(CMAKE_CROSSCOMPILING AND NOT CMAKE_CROSSCOMPILING_EMULATOR)
+  set(GORT_RUNS "built and linked, not run")
+else()
+  set(GORT_RUNS "run")
+endif()
+
 message(STATUS "gort: CPU port arch/${GORT_CPU} (${CMAKE_SYSTEM_PROCESSOR}), OS port os/${GORT_OS}, "
                "unwinder ${GORT_UNWIND_FORMAT} over ${GORT_OBJFMT} objects")
+message(STATUS "gort: assembly arch/${GORT_CPU}/asm_${GORT_CPU}.S as ${GORT_OBJECT_FORMAT}; "
+               "lock core/lock_${GORT_LOCK}.cpp over os/${GORT_OS}/${GORT_LOCK}_${GORT_OS}.cpp")
 if(CMAKE_CROSSCOMPILING_EMULATOR)
   message(STATUS "gort: tests run under ${CMAKE_CROSSCOMPILING_EMULATOR}")
+elseif(NOT GORT_RUNS STREQUAL "run")
+  message(STATUS "gort: ${GORT_OS}: ${GORT_RUNS}")
 endif()

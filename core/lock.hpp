@@ -1,10 +1,21 @@
-// lock.hpp: the runtime's own lock and one-shot note, over the OS port's
-// futexsleep/futexwakeup. Neither allocates; both work on any stack.
+// lock.hpp: the runtime's own lock and one-shot note. Neither allocates;
+// both work on any stack.
 //
 // Lock is for short critical sections inside the runtime (scheduler, channel,
 // timer state). It never parks a goroutine: a goroutine that must wait parks
 // through the scheduler after releasing it. Note is how an M sleeps: one
 // sleeper, one waker, cleared before reuse.
+//
+// Two implementations, chosen per OS by file, as Go's lock_futex.go and
+// lock_sema.go (cmake/gort_target.cmake picks one and prints it):
+//   core/lock_futex.cpp  over os::futexsleep/futexwakeup, for an OS with a
+//                        one-word wait (Linux futex);
+//   core/lock_sema.cpp   over a counting semaphore per thread (os::Sema),
+//                        for an OS without one (darwin, solaris).
+// Both keep their state in one pointer-sized key with the same meaning for
+// 0 (unlocked, or a note not yet woken) and 1 (locked with nobody waiting,
+// or a woken note), so the fast paths below serve both and the layout of
+// every struct holding a Lock is the same whichever file is linked.
 #pragma once
 
 #include <atomic>
@@ -15,22 +26,25 @@ namespace gort::rt {
 class Lock {
  public:
   void lock() {
-    std::uint32_t z = 0;
-    if (!state_.compare_exchange_strong(z, 1, std::memory_order_acquire)) slow();
+    std::uintptr_t z = 0;
+    if (!key_.compare_exchange_strong(z, kLocked, std::memory_order_acquire)) slow();
   }
   bool try_lock() {
-    std::uint32_t z = 0;
-    return state_.compare_exchange_strong(z, 1, std::memory_order_acquire);
+    std::uintptr_t z = 0;
+    return key_.compare_exchange_strong(z, kLocked, std::memory_order_acquire);
   }
   void unlock() {
-    if (state_.exchange(0, std::memory_order_release) == 2) wake();
+    std::uintptr_t v = kLocked;
+    if (!key_.compare_exchange_strong(v, 0, std::memory_order_release)) unlock_slow();
   }
 
  private:
+  static constexpr std::uintptr_t kLocked = 1;
   void slow();
-  void wake();
-  // 0 unlocked, 1 locked, 2 locked with (possible) sleepers.
-  std::atomic<std::uint32_t> state_{0};
+  void unlock_slow();
+  // lock_futex: 0 unlocked, 1 locked, 2 locked with (possible) sleepers.
+  // lock_sema: bit 0 locked; the rest the list of threads waiting for it.
+  std::atomic<std::uintptr_t> key_{0};
 };
 
 struct LockGuard {
@@ -51,10 +65,12 @@ class Note {
   void sleep();
   // tsleep: sleep at most ns nanoseconds; true if woken.
   bool tsleep(std::int64_t ns);
-  bool signaled() const { return key_.load(std::memory_order_acquire) != 0; }
+  bool signaled() const { return key_.load(std::memory_order_acquire) == kWoken; }
 
  private:
-  std::atomic<std::uint32_t> key_{0};
+  static constexpr std::uintptr_t kWoken = 1;
+  // 0, then 1 once woken; lock_sema: the sleeping thread meanwhile.
+  std::atomic<std::uintptr_t> key_{0};
 };
 
 }  // namespace gort::rt

@@ -57,13 +57,16 @@ void guard_remove(void* p, std::size_t n);
 
 // release_pages: tell the OS that [p, p+n) (page-aligned, inside a
 // reservation) holds nothing worth keeping: it stops counting as resident
-// and reads back as zeros, and touching it commits it again; guards in the
-// range stay guards. Called by the scavenger on the system stack without
-// runtime locks held; cannot allocate.
+// (resident_bytes falls), touching it commits it again, and its contents
+// are unspecified afterwards (zeros on Linux; zeros or the old bytes on
+// darwin and solaris: core never relies on either); guards in the range
+// stay guards. Called by the scavenger on the system stack without runtime
+// locks held; cannot allocate.
 void release_pages(void* p, std::size_t n);
 
-// resident_bytes: the process's resident set size (for mem_stats and
-// tests). Any stack; cannot allocate.
+// resident_bytes: the memory the OS counts against the process (for
+// mem_stats and tests): the resident set on Linux and solaris, the
+// footprint on darwin (what release_pages lowers there). Any stack; cannot allocate.
 std::size_t resident_bytes();
 
 // current_stack: bounds of the calling thread's own stack (the one the OS or
@@ -86,16 +89,57 @@ int ncpu();
 // start-up on the thread that calls gort::run; does not allocate.
 const char* getenv(const char* name);
 
+// ---------------------------------------------------------------------------
+// Sleeping and waking. Not every OS has a one-word wait, so a port supplies
+// one of two sets of hooks (Go's lock_futex.go / lock_sema.go), and the
+// files in its folder say which (cmake/gort_target.cmake):
+//   futex  os/<os>/futex_<os>.cpp: futexsleep and futexwakeup on a 32-bit
+//          word. core/lock_futex.cpp builds Lock and Note on them.
+//   sema   os/<os>/sema_<os>.cpp: a counting semaphore per thread (Sema and
+//          the four sema hooks below). core/lock_sema.cpp builds Lock and
+//          Note on them, and futexsleep/futexwakeup too, for the few
+//          sleepers that wait on a word of their own (sysmon, gort::run's
+//          end, the signal delivery goroutine, a second fatal error).
+// An OS with both offers both (Linux: futex, and sema for the kit's test of
+// lock_sema.cpp); the port must then keep futexsleep/futexwakeup in the
+// futex file only.
+
 // futexsleep: if *addr == val, sleep until futexwakeup(addr) or until ns
 // nanoseconds pass (ns < 0: no limit); may also return spuriously. Any
-// thread, on g0; cannot allocate. The OS port implements it with whatever
-// one-word wait the OS has (futex on Linux, __ulock on darwin, lwp_park on
-// solaris).
+// thread, on g0; cannot allocate.
 void futexsleep(std::uint32_t* addr, std::uint32_t val, std::int64_t ns);
 
 // futexwakeup: wake up to cnt threads sleeping on addr. Any thread, any
-// stack; cannot allocate.
+// stack, signal handlers included; cannot allocate, lock or block.
 void futexwakeup(std::uint32_t* addr, std::uint32_t cnt);
+
+// Sema: room for one OS semaphore, inside core's per-thread wait record (no
+// allocation): sem_t (32 bytes on glibc x86-64, 48 on illumos), a Mach
+// semaphore_t (4). A port static_asserts that its type fits.
+struct Sema {
+  alignas(16) unsigned char bytes[64];
+};
+
+// semacreate: make *s a semaphore with count 0. Called once per thread, on
+// that thread, before its first wait, outside signal handlers; cannot
+// allocate (Go's semacreate may: gort's storage is inline instead).
+void semacreate(Sema* s);
+
+// semadestroy: release *s. On its thread, when the thread ends (nobody can
+// still be waking it then: a waker always finishes before its sleeper
+// returns).
+void semadestroy(Sema* s);
+
+// semasleep: wait until the count is positive and decrement it: true. With
+// ns >= 0, false once ns nanoseconds have passed first (a signal may also
+// end the wait early with false). ns < 0: no limit, never false. On s's
+// own thread, on g0; cannot allocate.
+bool semasleep(Sema* s, std::int64_t ns);
+
+// semawakeup: increment the count, waking its thread if it waits. Any
+// thread, any stack, signal handlers included (the delivery of a notified
+// signal wakes through it): async-signal-safe, cannot allocate or lock.
+void semawakeup(Sema* s);
 
 // osyield: give up the CPU briefly (sched_yield). Any thread.
 void osyield();

@@ -9,7 +9,8 @@ namespace {
 
 using rt::G;
 
-static_assert(sizeof(rt::Lock) == sizeof(std::uint32_t), "WaitList::lock holds a runtime Lock");
+static_assert(sizeof(rt::Lock) == sizeof(detail::WaitList::lock) && alignof(rt::Lock) <= alignof(std::uintptr_t),
+              "WaitList::lock holds a runtime Lock");
 
 rt::Lock& lock_of(detail::WaitList& w) { return *reinterpret_cast<rt::Lock*>(&w.lock); }
 

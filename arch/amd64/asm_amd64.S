@@ -13,13 +13,15 @@
 
 // Save the caller of the current routine (return pc at (%rsp), its sp once
 // returned = rsp+8) and its callee-saved state into the Gobuf at rdi; store
-// 1 in ctxt. Smashes rax, r8.
+// 1 in ctxt. Smashes rax, r8. ($(1), not $1: in a macro body Apple's
+// assembler syntax, which clang follows for Mach-O, reads $1 as the first
+// macro argument.)
 .macro SAVE_CALLER
 	movq	(%rsp), %rax
 	leaq	8(%rsp), %r8
 	movq	%r8, GOBUF_SP(%rdi)
 	movq	%rax, GOBUF_PC(%rdi)
-	movq	$1, GOBUF_CTXT(%rdi)
+	movq	$(1), GOBUF_CTXT(%rdi)
 	movq	%rbx, GOBUF_RBX(%rdi)
 	movq	%rbp, GOBUF_RBP(%rdi)
 	movq	%r12, GOBUF_R12(%rdi)
@@ -32,17 +34,17 @@
 
 // uintptr_t gort_gosave(Gobuf *buf /* rdi */)
 // Returns 0 now and buf->ctxt (1) when resumed by gogo. Smashes rax, r8.
-	.globl	gort_gosave
-	.type	gort_gosave, @function
+	.globl	GORT_SYM(gort_gosave)
+	GORT_TYPE(gort_gosave)
 	.p2align 4
-gort_gosave:
+GORT_SYM(gort_gosave):
 	.cfi_startproc
 	GORT_LANDING_PAD
 	SAVE_CALLER
 	xorl	%eax, %eax
 	ret
 	.cfi_endproc
-	.size	gort_gosave, .-gort_gosave
+	GORT_SIZE(gort_gosave)
 
 // void gort_gogo(const Gobuf *buf /* rdi */)  -- never returns
 // rdi and rax get buf->ctxt: fn(arg) for a new G, gosave's result otherwise.
@@ -50,10 +52,10 @@ gort_gosave:
 // jump: once rsp has moved, a signal handled on this stack builds its frame
 // below the new rsp, where buf may live (mexit resumes a copy of g0's base
 // context kept in its own frame). Smashes rcx, rsi.
-	.globl	gort_gogo
-	.type	gort_gogo, @function
+	.globl	GORT_SYM(gort_gogo)
+	GORT_TYPE(gort_gogo)
 	.p2align 4
-gort_gogo:
+GORT_SYM(gort_gogo):
 	.cfi_startproc
 	GORT_LANDING_PAD
 	movq	GOBUF_RBX(%rdi), %rbx
@@ -71,16 +73,16 @@ gort_gogo:
 	movq	%rsi, %rsp
 	jmp	*%rcx
 	.cfi_endproc
-	.size	gort_gogo, .-gort_gogo
+	GORT_SIZE(gort_gogo)
 
 // void gort_mcall(Gobuf *save /* rdi */, uintptr_t g0sp /* rsi */,
 //                 void (*fn)(G *) /* rdx */, G *gp /* rcx */)
 // Saves the caller into *save as gosave does, then calls fn(gp) on g0's
 // stack below g0sp, GORT_MIN_FRAME (0 here) lower still. fn must not return.
-	.globl	gort_mcall
-	.type	gort_mcall, @function
+	.globl	GORT_SYM(gort_mcall)
+	GORT_TYPE(gort_mcall)
 	.p2align 4
-gort_mcall:
+GORT_SYM(gort_mcall):
 	.cfi_startproc
 	GORT_LANDING_PAD
 	SAVE_CALLER
@@ -90,10 +92,10 @@ gort_mcall:
 	xorl	%ebp, %ebp
 	movq	%rcx, %rdi
 	call	*%rdx
-	call	gort_mcall_returned
+	call	GORT_SYM(gort_mcall_returned)
 	ud2
 	.cfi_endproc
-	.size	gort_mcall, .-gort_mcall
+	GORT_SIZE(gort_mcall)
 
 // void gort_morestack(void *arg /* rdi */, void (*fn)(void *) /* rsi */,
 //                     uintptr_t sp /* rdx */)
@@ -103,13 +105,13 @@ gort_mcall:
 // rbp holds the old rsp meanwhile, so the CFA stays rbp+16 on either stack.
 // The return path (lessstack) only moves rsp back: rax, rdx, xmm0, xmm1 and
 // st0 are as fn left them.
-	.globl	gort_morestack
-	.type	gort_morestack, @function
-	.globl	gort_systemstack
-	.type	gort_systemstack, @function
+	.globl	GORT_SYM(gort_morestack)
+	GORT_TYPE(gort_morestack)
+	.globl	GORT_SYM(gort_systemstack)
+	GORT_TYPE(gort_systemstack)
 	.p2align 4
-gort_morestack:
-gort_systemstack:
+GORT_SYM(gort_morestack):
+GORT_SYM(gort_systemstack):
 	.cfi_startproc
 	GORT_LANDING_PAD
 	pushq	%rbp
@@ -119,29 +121,29 @@ gort_systemstack:
 	.cfi_def_cfa_register rbp
 	leaq	-GORT_MIN_FRAME(%rdx), %rsp
 	call	*%rsi
-	.globl	gort_lessstack
-gort_lessstack:
+	.globl	GORT_SYM(gort_lessstack)
+GORT_SYM(gort_lessstack):
 	movq	%rbp, %rsp
 	popq	%rbp
 	.cfi_def_cfa rsp, 8
 	ret
 	.cfi_endproc
-	.size	gort_morestack, .-gort_morestack
-	.size	gort_systemstack, .-gort_systemstack
+	GORT_SIZE(gort_morestack)
+	GORT_SIZE(gort_systemstack)
 
 // void gort_gostartcall(Gobuf *buf /* rdi */, void (*fn)(void *) /* rsi */,
 //                       void *arg /* rdx */, uintptr_t stack_hi /* rcx */)
 // Frame: [sp] = gort_goexit_ra, sp % 16 == 8, as if goexit had called fn,
 // GORT_MIN_FRAME (0 here) below stack_hi & ~15.
-	.globl	gort_gostartcall
-	.type	gort_gostartcall, @function
+	.globl	GORT_SYM(gort_gostartcall)
+	GORT_TYPE(gort_gostartcall)
 	.p2align 4
-gort_gostartcall:
+GORT_SYM(gort_gostartcall):
 	.cfi_startproc
 	GORT_LANDING_PAD
 	andq	$-16, %rcx
 	subq	$GORT_MIN_FRAME, %rcx
-	leaq	gort_goexit_ra(%rip), %rax
+	leaq	GORT_SYM(gort_goexit_ra)(%rip), %rax
 	movq	%rax, -8(%rcx)
 	subq	$8, %rcx
 	movq	%rcx, GOBUF_SP(%rdi)
@@ -158,23 +160,23 @@ gort_gostartcall:
 	fnstcw	GOBUF_X87CW(%rdi)
 	ret
 	.cfi_endproc
-	.size	gort_gostartcall, .-gort_gostartcall
+	GORT_SIZE(gort_gostartcall)
 
 // goexit: a new G's function returns to gort_goexit_ra with rsp % 16 == 0.
 // The return-address column is undefined, so unwinders end here.
-	.globl	gort_goexit
-	.type	gort_goexit, @function
-	.globl	gort_goexit_ra
+	.globl	GORT_SYM(gort_goexit)
+	GORT_TYPE(gort_goexit)
+	.globl	GORT_SYM(gort_goexit_ra)
 	.p2align 4
-gort_goexit:
+GORT_SYM(gort_goexit):
 	.cfi_startproc
 	.cfi_undefined rip
 	nop				// so that ra-1 lies inside goexit
-gort_goexit_ra:
-	call	gort_goexit1
+GORT_SYM(gort_goexit_ra):
+	call	GORT_SYM(gort_goexit1)
 	ud2
 	.cfi_endproc
-	.size	gort_goexit, .-gort_goexit
+	GORT_SIZE(gort_goexit)
 
 	GORT_PROPERTY_NOTE
-	.section .note.GNU-stack,"",@progbits
+	GORT_NOTE_GNU_STACK

@@ -58,6 +58,29 @@
 #define GORT_TEST_FPENV_B 0x0b7f5f80u  // round up, no flags; x87 extended, up
 
 #ifdef __ASSEMBLER__
+// The object format, through a macro layer, so that one asm_amd64.S (and
+// testhelp_amd64.S) serves ELF (Linux, solaris) and Mach-O (darwin):
+//   GORT_SYM(name)   a C symbol: name on ELF, _name on Mach-O
+//   GORT_TYPE(name), GORT_SIZE(name)  .type/.size of a function (ELF only)
+//   GORT_NOTE_GNU_STACK  the non-executable-stack note (ELF only)
+// Mach-O also has no GNU property note (GORT_PROPERTY_NOTE is empty there);
+// .text, .p2align and the CFI directives are the same in both.
+#if defined(__APPLE__) && defined(__MACH__)
+#define GORT_SYM(name) _##name
+#define GORT_ELF 0
+#define GORT_TYPE(name)
+#define GORT_SIZE(name)
+#define GORT_NOTE_GNU_STACK
+#elif defined(__ELF__)
+#define GORT_ELF 1
+#define GORT_SYM(name) name
+#define GORT_TYPE(name) .type name, @function
+#define GORT_SIZE(name) .size name, .-name
+#define GORT_NOTE_GNU_STACK .section .note.GNU-stack, "", @progbits
+#else
+#error "gort: arch/amd64 knows ELF and Mach-O objects only (gort_arch.h)"
+#endif
+
 // Control-flow protection (gcc -fcf-protection, which defines __CET__).
 // Indirect-branch tracking (IBT, __CET__ bit 0): every function that may be
 // reached by an indirect call or jump starts with GORT_LANDING_PAD
@@ -77,9 +100,9 @@
 #define GORT_LANDING_PAD
 #define GORT_X86_FEATURE_1 0
 #endif
-// The NT_GNU_PROPERTY_TYPE_0 note: GNU_PROPERTY_X86_FEATURE_1_AND = IBT.
+// The NT_GNU_PROPERTY_TYPE_0 note (ELF; empty on Mach-O): GNU_PROPERTY_X86_FEATURE_1_AND = IBT.
 .macro GORT_PROPERTY_NOTE
-.if GORT_X86_FEATURE_1
+.if GORT_ELF && GORT_X86_FEATURE_1
 	.pushsection .note.gnu.property, "a"
 	.p2align 3
 	.long	4			// n_namesz: "GNU\0"

@@ -11,9 +11,9 @@
 // Loads rbx rbp r12-r15 from in[0..5], calls fn(arg), stores them to
 // out[0..5], out[6] = rsp before the call, out[7] = rsp after it. Restores
 // the caller's registers.
-	.globl	gort_test_regs
-	.type	gort_test_regs, @function
-gort_test_regs:
+	.globl	GORT_SYM(gort_test_regs)
+	GORT_TYPE(gort_test_regs)
+GORT_SYM(gort_test_regs):
 	.cfi_startproc
 	GORT_LANDING_PAD
 	pushq	%rbp
@@ -64,14 +64,14 @@ gort_test_regs:
 	.cfi_adjust_cfa_offset -8
 	ret
 	.cfi_endproc
-	.size	gort_test_regs, .-gort_test_regs
+	GORT_SIZE(gort_test_regs)
 
 // void gort_test_clobber_gogo(const uint64_t *vals /* rdi */,
 //                             const Gobuf *buf /* rsi */)  -- never returns
 // Loads rbx rbp r12-r15 from vals, then gogo(buf).
-	.globl	gort_test_clobber_gogo
-	.type	gort_test_clobber_gogo, @function
-gort_test_clobber_gogo:
+	.globl	GORT_SYM(gort_test_clobber_gogo)
+	GORT_TYPE(gort_test_clobber_gogo)
+GORT_SYM(gort_test_clobber_gogo):
 	GORT_LANDING_PAD
 	movq	0(%rdi), %rbx
 	movq	8(%rdi), %rbp
@@ -80,24 +80,24 @@ gort_test_clobber_gogo:
 	movq	32(%rdi), %r14
 	movq	40(%rdi), %r15
 	movq	%rsi, %rdi
-	jmp	gort_gogo
-	.size	gort_test_clobber_gogo, .-gort_test_clobber_gogo
+	jmp	GORT_SYM(gort_gogo)
+	GORT_SIZE(gort_test_clobber_gogo)
 
 // void gort_test_probe(void *arg /* rdi */)
 // Tail-calls gort_test_probe_body(arg, rsp at entry): same alignment.
-	.globl	gort_test_probe
-	.type	gort_test_probe, @function
-gort_test_probe:
+	.globl	GORT_SYM(gort_test_probe)
+	GORT_TYPE(gort_test_probe)
+GORT_SYM(gort_test_probe):
 	GORT_LANDING_PAD
 	movq	%rsp, %rsi
-	jmp	gort_test_probe_body
-	.size	gort_test_probe, .-gort_test_probe
+	jmp	GORT_SYM(gort_test_probe_body)
+	GORT_SIZE(gort_test_probe)
 
 // void gort_test_retregs_fill(const uint64_t *p /* rdi */)
 // rax = p[0], rdx = p[1], xmm0 = p[2], xmm1 = p[3], st0 = (double)p[4].
-	.globl	gort_test_retregs_fill
-	.type	gort_test_retregs_fill, @function
-gort_test_retregs_fill:
+	.globl	GORT_SYM(gort_test_retregs_fill)
+	GORT_TYPE(gort_test_retregs_fill)
+GORT_SYM(gort_test_retregs_fill):
 	GORT_LANDING_PAD
 	movq	0(%rdi), %rax
 	movq	8(%rdi), %rdx
@@ -105,22 +105,22 @@ gort_test_retregs_fill:
 	movq	24(%rdi), %xmm1
 	fldl	32(%rdi)
 	ret
-	.size	gort_test_retregs_fill, .-gort_test_retregs_fill
+	GORT_SIZE(gort_test_retregs_fill)
 
 // void gort_test_retregs(const uint64_t *p /* rdi */, uint64_t *out /* rsi */,
 //                        uintptr_t sp /* rdx */)
 // morestack(p, gort_test_retregs_fill, sp), then stores the return
 // registers to out[0..4] in fill's order.
-	.globl	gort_test_retregs
-	.type	gort_test_retregs, @function
-gort_test_retregs:
+	.globl	GORT_SYM(gort_test_retregs)
+	GORT_TYPE(gort_test_retregs)
+GORT_SYM(gort_test_retregs):
 	.cfi_startproc
 	GORT_LANDING_PAD
 	pushq	%rbx
 	.cfi_adjust_cfa_offset 8
 	movq	%rsi, %rbx
-	leaq	gort_test_retregs_fill(%rip), %rsi
-	call	gort_morestack
+	leaq	GORT_SYM(gort_test_retregs_fill)(%rip), %rsi
+	call	GORT_SYM(gort_morestack)
 	movq	%rax, 0(%rbx)
 	movq	%rdx, 8(%rbx)
 	movq	%xmm0, 16(%rbx)
@@ -130,14 +130,14 @@ gort_test_retregs:
 	.cfi_adjust_cfa_offset -8
 	ret
 	.cfi_endproc
-	.size	gort_test_retregs, .-gort_test_retregs
+	GORT_SIZE(gort_test_retregs)
 
 // uint32_t gort_test_fpenv_get(void)
 // MXCSR in the low 16 bits, the x87 control word in the high 16. A leaf:
 // it stages both in the red zone.
-	.globl	gort_test_fpenv_get
-	.type	gort_test_fpenv_get, @function
-gort_test_fpenv_get:
+	.globl	GORT_SYM(gort_test_fpenv_get)
+	GORT_TYPE(gort_test_fpenv_get)
+GORT_SYM(gort_test_fpenv_get):
 	GORT_LANDING_PAD
 	stmxcsr	-8(%rsp)
 	fnstcw	-4(%rsp)
@@ -146,12 +146,12 @@ gort_test_fpenv_get:
 	shll	$16, %edx
 	orl	%edx, %eax
 	ret
-	.size	gort_test_fpenv_get, .-gort_test_fpenv_get
+	GORT_SIZE(gort_test_fpenv_get)
 
 // void gort_test_fpenv_set(uint32_t v /* edi */): the inverse.
-	.globl	gort_test_fpenv_set
-	.type	gort_test_fpenv_set, @function
-gort_test_fpenv_set:
+	.globl	GORT_SYM(gort_test_fpenv_set)
+	GORT_TYPE(gort_test_fpenv_set)
+GORT_SYM(gort_test_fpenv_set):
 	GORT_LANDING_PAD
 	movzwl	%di, %eax
 	movl	%eax, -8(%rsp)
@@ -160,7 +160,7 @@ gort_test_fpenv_set:
 	ldmxcsr	-8(%rsp)
 	fldcw	-4(%rsp)
 	ret
-	.size	gort_test_fpenv_set, .-gort_test_fpenv_set
+	GORT_SIZE(gort_test_fpenv_set)
 
 	GORT_PROPERTY_NOTE
-	.section .note.GNU-stack,"",@progbits
+	GORT_NOTE_GNU_STACK

@@ -5,7 +5,8 @@
 // FPCR. Not saved: the signal mask, FPSR (the sticky flags, which AAPCS64
 // leaves undefined across any call, so no code may count on them across
 // gosave or mcall either), NZCV, the upper halves of v8-v15, x18 (the
-// platform register), TPIDR_EL0.
+// platform register, never written either: Apple platforms reserve it),
+// TPIDR_EL0.
 // Under -mbranch-protection each entry starts with "bti c" and the object
 // is marked BTI; no return address is signed, so it is not marked PAC
 // (gort_arch.h).
@@ -37,17 +38,17 @@
 
 // uintptr_t gort_gosave(Gobuf *buf /* x0 */)
 // Returns 0 now and buf->ctxt (1) when resumed. Smashes x1.
-	.globl	gort_gosave
-	.type	gort_gosave, %function
+	.globl	GORT_SYM(gort_gosave)
+	GORT_TYPE(gort_gosave)
 	.p2align 4
-gort_gosave:
+GORT_SYM(gort_gosave):
 	.cfi_startproc
 	GORT_LANDING_PAD
 	SAVE_CALLER x0, x1
 	mov	x0, #0
 	ret
 	.cfi_endproc
-	.size	gort_gosave, .-gort_gosave
+	GORT_SIZE(gort_gosave)
 
 // void gort_gogo(const Gobuf *buf /* x0 */)  -- never returns
 // x0 = buf->ctxt: fn(arg) for a new G, gosave's result otherwise. FPCR is
@@ -60,10 +61,10 @@ gort_gosave:
 // paciasp (a new G's function) as well as on "bti j" (the landing pad
 // compilers put after a call to a returns_twice function: gosave, mcall).
 // Smashes x1, x2, x17.
-	.globl	gort_gogo
-	.type	gort_gogo, %function
+	.globl	GORT_SYM(gort_gogo)
+	GORT_TYPE(gort_gogo)
 	.p2align 4
-gort_gogo:
+GORT_SYM(gort_gogo):
 	.cfi_startproc
 	GORT_LANDING_PAD
 	ldp	x19, x20, [x0, #GOBUF_X19]
@@ -87,16 +88,16 @@ gort_gogo:
 	mov	sp, x1
 	br	x17
 	.cfi_endproc
-	.size	gort_gogo, .-gort_gogo
+	GORT_SIZE(gort_gogo)
 
 // void gort_mcall(Gobuf *save /* x0 */, uintptr_t g0sp /* x1 */,
 //                 void (*fn)(G *) /* x2 */, G *gp /* x3 */)
 // Saves the caller into *save as gosave does, then fn(gp) with sp =
 // g0sp - GORT_MIN_FRAME (0 here). fn must not return. Unwinders stop here.
-	.globl	gort_mcall
-	.type	gort_mcall, %function
+	.globl	GORT_SYM(gort_mcall)
+	GORT_TYPE(gort_mcall)
 	.p2align 4
-gort_mcall:
+GORT_SYM(gort_mcall):
 	.cfi_startproc
 	GORT_LANDING_PAD
 	SAVE_CALLER x0, x4
@@ -105,10 +106,10 @@ gort_mcall:
 	mov	x29, xzr
 	mov	x0, x3
 	blr	x2
-	bl	gort_mcall_returned
+	bl	GORT_SYM(gort_mcall_returned)
 	brk	#0
 	.cfi_endproc
-	.size	gort_mcall, .-gort_mcall
+	GORT_SIZE(gort_mcall)
 
 // void gort_morestack(void *arg /* x0 */, void (*fn)(void *) /* x1 */,
 //                     uintptr_t sp /* x2 */)
@@ -117,13 +118,13 @@ gort_mcall:
 // (0 here). x29 keeps the old sp, so the
 // CFA stays x29+16 on either stack. The return path (lessstack) only moves
 // sp back: x0-x7, x8 and v0-v7 are as fn left them.
-	.globl	gort_morestack
-	.type	gort_morestack, %function
-	.globl	gort_systemstack
-	.type	gort_systemstack, %function
+	.globl	GORT_SYM(gort_morestack)
+	GORT_TYPE(gort_morestack)
+	.globl	GORT_SYM(gort_systemstack)
+	GORT_TYPE(gort_systemstack)
 	.p2align 4
-gort_morestack:
-gort_systemstack:
+GORT_SYM(gort_morestack):
+GORT_SYM(gort_systemstack):
 	.cfi_startproc
 	GORT_LANDING_PAD
 	stp	x29, x30, [sp, #-16]!
@@ -134,7 +135,7 @@ gort_systemstack:
 	.cfi_def_cfa_register x29
 	sub	sp, x2, #GORT_MIN_FRAME
 	blr	x1
-gort_lessstack:
+GORT_SYM(gort_lessstack):
 	mov	sp, x29
 	.cfi_def_cfa_register sp
 	ldp	x29, x30, [sp], #16
@@ -143,17 +144,17 @@ gort_lessstack:
 	.cfi_restore x30
 	ret
 	.cfi_endproc
-	.size	gort_morestack, .-gort_morestack
-	.size	gort_systemstack, .-gort_systemstack
+	GORT_SIZE(gort_morestack)
+	GORT_SIZE(gort_systemstack)
 
 // void gort_gostartcall(Gobuf *buf /* x0 */, void (*fn)(void *) /* x1 */,
 //                       void *arg /* x2 */, uintptr_t stack_hi /* x3 */)
 // sp = (stack_hi & ~15) - GORT_MIN_FRAME, pc = fn, x0 = arg,
 // lr = gort_goexit_ra, x29 = 0.
-	.globl	gort_gostartcall
-	.type	gort_gostartcall, %function
+	.globl	GORT_SYM(gort_gostartcall)
+	GORT_TYPE(gort_gostartcall)
 	.p2align 4
-gort_gostartcall:
+GORT_SYM(gort_gostartcall):
 	.cfi_startproc
 	GORT_LANDING_PAD
 	and	x3, x3, #~15
@@ -166,7 +167,7 @@ gort_gostartcall:
 	stp	xzr, xzr, [x0, #GOBUF_X23]
 	stp	xzr, xzr, [x0, #GOBUF_X25]
 	stp	xzr, xzr, [x0, #GOBUF_X27]
-	adr	x4, gort_goexit_ra
+	GORT_ADR x4, gort_goexit_ra
 	stp	xzr, x4, [x0, #GOBUF_X29]
 	stp	xzr, xzr, [x0, #GOBUF_D8]
 	stp	xzr, xzr, [x0, #GOBUF_D10]
@@ -176,22 +177,22 @@ gort_gostartcall:
 	str	x4, [x0, #GOBUF_FPCR]
 	ret
 	.cfi_endproc
-	.size	gort_gostartcall, .-gort_gostartcall
+	GORT_SIZE(gort_gostartcall)
 
 // goexit: a new G's function returns to gort_goexit_ra.
-	.globl	gort_goexit
-	.type	gort_goexit, %function
-	.globl	gort_goexit_ra
+	.globl	GORT_SYM(gort_goexit)
+	GORT_TYPE(gort_goexit)
+	.globl	GORT_SYM(gort_goexit_ra)
 	.p2align 4
-gort_goexit:
+GORT_SYM(gort_goexit):
 	.cfi_startproc
 	.cfi_undefined x30
 	nop				// so that ra-1 lies inside goexit
-gort_goexit_ra:
-	bl	gort_goexit1
+GORT_SYM(gort_goexit_ra):
+	bl	GORT_SYM(gort_goexit1)
 	brk	#0
 	.cfi_endproc
-	.size	gort_goexit, .-gort_goexit
+	GORT_SIZE(gort_goexit)
 
 	GORT_PROPERTY_NOTE
-	.section .note.GNU-stack,"",%progbits
+	GORT_NOTE_GNU_STACK

@@ -1,4 +1,5 @@
-// gort_arch.h (arm64): layout facts for AArch64, AAPCS64 (Linux).
+// gort_arch.h (arm64): layout facts for AArch64, AAPCS64 (Linux) and
+// Apple's arm64 ABI (darwin; it differs here in the red zone only).
 // Shared by C++ and asm_arm64.S / testhelp_arm64.S.
 #ifndef GORT_ARCH_H
 #define GORT_ARCH_H
@@ -7,7 +8,15 @@
 #define GORT_PTRSIZE 8
 #define GORT_STACK_ALIGN 16  // sp % 16 == 0 always (the hardware checks it)
 #define GORT_RA_ON_STACK 0   // return address in x30 (lr)
+// Red zone: none in AAPCS64. On Apple platforms gort reserves 128 bytes,
+// as on x86-64: whether Apple's arm64 ABI grants leaf functions a red zone
+// is not written where we could check, and keeping clear of one costs
+// core 128 bytes of a stack when it writes below an interrupted sp.
+#if defined(__APPLE__)
+#define GORT_RED_ZONE 128
+#else
 #define GORT_RED_ZONE 0
+#endif
 #define GORT_MIN_FRAME 0
 
 // Gobuf: sp, pc, ctxt, then the callee-saved area (stp/ldp pairs):
@@ -74,6 +83,39 @@
 #define GORT_TEST_FPENV_B 0x00800000u  // toward -inf
 
 #ifdef __ASSEMBLER__
+// The object format, through a macro layer, so that one asm_arm64.S (and
+// testhelp_arm64.S) serves ELF (Linux, solaris) and Mach-O (darwin):
+//   GORT_SYM(name)   a C symbol: name on ELF, _name on Mach-O
+//   GORT_TYPE(name), GORT_SIZE(name)  .type/.size of a function (ELF only)
+//   GORT_NOTE_GNU_STACK  the non-executable-stack note (ELF only)
+//   GORT_ADR reg, name  reg = &name, PC-relative (adr; adrp+add on Mach-O)
+// Mach-O also has no GNU property note (GORT_PROPERTY_NOTE is empty there);
+// .text, .p2align and the CFI directives are the same in both.
+#if defined(__APPLE__) && defined(__MACH__)
+#define GORT_SYM(name) _##name
+#define GORT_ELF 0
+#define GORT_TYPE(name)
+#define GORT_SIZE(name)
+#define GORT_NOTE_GNU_STACK
+// GORT_ADR reg, name: reg = &name, PC-relative. Mach-O has no relocation
+// for adr: a page address and the offset in it, as compilers emit.
+.macro GORT_ADR reg, name
+	adrp	\reg, _\name@PAGE
+	add	\reg, \reg, _\name@PAGEOFF
+.endm
+#elif defined(__ELF__)
+#define GORT_ELF 1
+#define GORT_SYM(name) name
+#define GORT_TYPE(name) .type name, %function
+#define GORT_SIZE(name) .size name, .-name
+#define GORT_NOTE_GNU_STACK .section .note.GNU-stack, "", %progbits
+.macro GORT_ADR reg, name
+	adr	\reg, \name
+.endm
+#else
+#error "gort: arch/arm64 knows ELF and Mach-O objects only (gort_arch.h)"
+#endif
+
 // Branch protection (gcc -mbranch-protection, which defines
 // __ARM_FEATURE_BTI_DEFAULT and __ARM_FEATURE_PAC_DEFAULT).
 // BTI: every function that may be reached by an indirect call starts with
@@ -96,9 +138,9 @@
 #define GORT_LANDING_PAD
 #define GORT_AARCH64_FEATURE_1 0
 #endif
-// The NT_GNU_PROPERTY_TYPE_0 note: GNU_PROPERTY_AARCH64_FEATURE_1_AND = BTI.
+// The NT_GNU_PROPERTY_TYPE_0 note (ELF; empty on Mach-O): GNU_PROPERTY_AARCH64_FEATURE_1_AND = BTI.
 .macro GORT_PROPERTY_NOTE
-.if GORT_AARCH64_FEATURE_1
+.if GORT_ELF && GORT_AARCH64_FEATURE_1
 	.pushsection .note.gnu.property, "a"
 	.p2align 3
 	.long	4			// n_namesz: "GNU\0"

@@ -23,9 +23,9 @@
 // void gort_test_regs(const uint64_t *in /* x0 */, uint64_t *out /* x1 */,
 //                     void (*fn)(void *) /* x2 */, void *arg /* x3 */)
 // Slots as LOAD_SLOTS; out[19] = sp before the call, out[20] = sp after.
-	.globl	gort_test_regs
-	.type	gort_test_regs, %function
-gort_test_regs:
+	.globl	GORT_SYM(gort_test_regs)
+	GORT_TYPE(gort_test_regs)
+GORT_SYM(gort_test_regs):
 	.cfi_startproc
 	GORT_LANDING_PAD
 	sub	sp, sp, #176
@@ -75,46 +75,46 @@ gort_test_regs:
 	.cfi_def_cfa_offset 0
 	ret
 	.cfi_endproc
-	.size	gort_test_regs, .-gort_test_regs
+	GORT_SIZE(gort_test_regs)
 
 // void gort_test_clobber_gogo(const uint64_t *vals /* x0 */,
 //                             const Gobuf *buf /* x1 */)  -- never returns
-	.globl	gort_test_clobber_gogo
-	.type	gort_test_clobber_gogo, %function
-gort_test_clobber_gogo:
+	.globl	GORT_SYM(gort_test_clobber_gogo)
+	GORT_TYPE(gort_test_clobber_gogo)
+GORT_SYM(gort_test_clobber_gogo):
 	GORT_LANDING_PAD
 	LOAD_SLOTS x0
 	mov	x0, x1
-	b	gort_gogo
-	.size	gort_test_clobber_gogo, .-gort_test_clobber_gogo
+	b	GORT_SYM(gort_gogo)
+	GORT_SIZE(gort_test_clobber_gogo)
 
 // void gort_test_probe(void *arg /* x0 */): tail-calls
 // gort_test_probe_body(arg, sp at entry).
-	.globl	gort_test_probe
-	.type	gort_test_probe, %function
-gort_test_probe:
+	.globl	GORT_SYM(gort_test_probe)
+	GORT_TYPE(gort_test_probe)
+GORT_SYM(gort_test_probe):
 	GORT_LANDING_PAD
 	mov	x1, sp
-	b	gort_test_probe_body
-	.size	gort_test_probe, .-gort_test_probe
+	b	GORT_SYM(gort_test_probe_body)
+	GORT_SIZE(gort_test_probe)
 
 // void gort_test_retregs_fill(const uint64_t *p /* x0 */)
 // x0 = p[0], x1 = p[1], d0..d3 = p[2..5].
-	.type	gort_test_retregs_fill, %function
-gort_test_retregs_fill:
+	GORT_TYPE(gort_test_retregs_fill)
+GORT_SYM(gort_test_retregs_fill):
 	GORT_LANDING_PAD
 	ldr	x1, [x0, #8]
 	ldp	d0, d1, [x0, #16]
 	ldp	d2, d3, [x0, #32]
 	ldr	x0, [x0, #0]
 	ret
-	.size	gort_test_retregs_fill, .-gort_test_retregs_fill
+	GORT_SIZE(gort_test_retregs_fill)
 
 // void gort_test_retregs(const uint64_t *p /* x0 */, uint64_t *out /* x1 */,
 //                        uintptr_t sp /* x2 */)
-	.globl	gort_test_retregs
-	.type	gort_test_retregs, %function
-gort_test_retregs:
+	.globl	GORT_SYM(gort_test_retregs)
+	GORT_TYPE(gort_test_retregs)
+GORT_SYM(gort_test_retregs):
 	.cfi_startproc
 	GORT_LANDING_PAD
 	stp	x29, x30, [sp, #-32]!
@@ -125,8 +125,8 @@ gort_test_retregs:
 	.cfi_offset x19, -16
 	mov	x29, sp
 	mov	x19, x1
-	adr	x1, gort_test_retregs_fill
-	bl	gort_morestack
+	GORT_ADR x1, gort_test_retregs_fill
+	bl	GORT_SYM(gort_morestack)
 	stp	x0, x1, [x19, #0]
 	stp	d0, d1, [x19, #16]
 	stp	d2, d3, [x19, #32]
@@ -135,28 +135,28 @@ gort_test_retregs:
 	.cfi_def_cfa_offset 0
 	ret
 	.cfi_endproc
-	.size	gort_test_retregs, .-gort_test_retregs
+	GORT_SIZE(gort_test_retregs)
 
 // uint32_t gort_test_fpenv_get(void): FPCR (FPSR, the sticky flags, is
 // not part of a context on this port).
-	.globl	gort_test_fpenv_get
-	.type	gort_test_fpenv_get, %function
-gort_test_fpenv_get:
+	.globl	GORT_SYM(gort_test_fpenv_get)
+	GORT_TYPE(gort_test_fpenv_get)
+GORT_SYM(gort_test_fpenv_get):
 	GORT_LANDING_PAD
 	mrs	x0, fpcr
 	ret
-	.size	gort_test_fpenv_get, .-gort_test_fpenv_get
+	GORT_SIZE(gort_test_fpenv_get)
 
 // void gort_test_fpenv_set(uint32_t v /* w0 */): FPCR = v. The upper half
 // of x0 is undefined for a 32-bit argument: mov w0, w0 clears it.
-	.globl	gort_test_fpenv_set
-	.type	gort_test_fpenv_set, %function
-gort_test_fpenv_set:
+	.globl	GORT_SYM(gort_test_fpenv_set)
+	GORT_TYPE(gort_test_fpenv_set)
+GORT_SYM(gort_test_fpenv_set):
 	GORT_LANDING_PAD
 	mov	w0, w0
 	msr	fpcr, x0
 	ret
-	.size	gort_test_fpenv_set, .-gort_test_fpenv_set
+	GORT_SIZE(gort_test_fpenv_set)
 
 	GORT_PROPERTY_NOTE
-	.section .note.GNU-stack,"",%progbits
+	GORT_NOTE_GNU_STACK

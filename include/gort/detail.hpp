@@ -91,7 +91,7 @@ void chantimer_free(chantimer* t);
 // A queue of parked goroutines for the sync types; with count, a
 // semaphore (releases that found nobody waiting).
 struct WaitList {
-  std::uint32_t lock = 0;
+  std::uintptr_t lock = 0;  // a runtime Lock (core/lock.hpp): one pointer-sized key
   std::uint32_t count = 0;
   void* head = nullptr;
   void* tail = nullptr;

@@ -14,7 +14,9 @@
 // correct runtime fail. This binary's tests run serially
 // (tests/CMakeLists.txt), so that the suite's own load does not starve a
 // spinning M into looking idle.
+#if defined(__linux__)
 #include <sys/prctl.h>
+#endif
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -38,8 +40,10 @@ double idle_cpu_fraction(Config cfg) {
   // Timer slack 1 ns for this thread and the threads it starts: with the
   // default 50 us the kernel stretches a zero timeout into a nap of up to
   // 50 us, and a spinning M looks half idle. Real sleeps cost the same.
+#if defined(__linux__)
   int old_slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
   prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
+#endif
   double frac = -1;
   run(
       [&] {
@@ -57,7 +61,9 @@ double idle_cpu_fraction(Config cfg) {
                     (c1 - c0) * 1e3, wall * 1e3, frac);
       },
       cfg);
+#if defined(__linux__)
   if (old_slack > 0) prctl(PR_SET_TIMERSLACK, old_slack, 0, 0, 0);
+#endif
   return frac;
 }
 

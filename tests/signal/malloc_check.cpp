@@ -51,6 +51,29 @@ void* __wrap_realloc(void* p, std::size_t n) {
   check("realloc");
   return __real_realloc(p, n);
 }
+#elif defined(__APPLE__)
+// darwin: these definitions are in the executable, so gort's calls (linked
+// statically into it) bind to them; they allocate from libSystem's default
+// zone. Calls made inside libSystem and libc++ do not come here.
+}
+#include <malloc/malloc.h>
+extern "C" {
+void* malloc(std::size_t n) {
+  check("malloc");
+  return malloc_zone_malloc(malloc_default_zone(), n);
+}
+void free(void* p) {
+  check("free");
+  if (p) malloc_zone_free(malloc_default_zone(), p);
+}
+void* calloc(std::size_t n, std::size_t m) {
+  check("calloc");
+  return malloc_zone_calloc(malloc_default_zone(), n, m);
+}
+void* realloc(void* p, std::size_t n) {
+  check("realloc");
+  return malloc_zone_realloc(malloc_default_zone(), p, n);
+}
 #else
 void* __libc_malloc(std::size_t);
 void __libc_free(void*);
