@@ -20,11 +20,18 @@ namespace {
 using ::testing::ExitedWithCode;
 
 // A fault in goroutine 2 while main (goroutine 1) waits on a channel.
+// Goroutine 2 may start on another P at once: it faults only once main is
+// parked (under QEMU, main often was still on its way to recv, or queued
+// again by a preemption request, and the report rightly said runnable).
 template <class F>
 void fault_in_goroutine_2(F fault) {
   run([fault] {
     chan<int> never;
-    go([fault] { fault(); });
+    rt::G* main_g = rt::getg();
+    go([fault, main_g] {
+      while (main_g->status.load() != rt::Gstatus::waiting) yield();
+      fault();
+    });
     never.recv();
   });
 }
