@@ -52,11 +52,11 @@
 #define GOBUF_F(n) (GOBUF_F14 + ((n) - 14) * 8)
 #define GOBUF_V(n) (GOBUF_V20 + ((n) - 20) * 16)
 
-// Test helpers (testhelp_ppc64le.S): integer slots r14-r31 and CR2-CR4
-// (slot 18); FP slots f14-f31, then v20-v31 (two slots each); return
+// Test helpers (testhelp_ppc64le.S): integer slots r14-r31, CR2-CR4 (slot
+// 18) and r2 (slot 19); FP slots f14-f31, then v20-v31 (two slots each); return
 // registers r3 r4, f1-f8, v2-v9 (two slots each: the ABI returns
 // homogeneous aggregates in up to eight FP or vector registers).
-#define GORT_TEST_NINT 19
+#define GORT_TEST_NINT 20
 #define GORT_TEST_NFP 42
 #define GORT_TEST_NRET 26
 

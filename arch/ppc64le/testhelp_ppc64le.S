@@ -2,10 +2,14 @@
 // registers. Test-only, not part of the runtime; the contract of each is in
 // tests/conformance/harness.hpp.
 //
-// Slot order (GORT_TEST_NINT = 19, GORT_TEST_NFP = 42): integer slots 0-17
-// are r14-r31 and slot 18 is CR2-CR4: loaded with mtcrf, read back as the
+// Slot order (GORT_TEST_NINT = 20, GORT_TEST_NFP = 42): integer slots 0-17
+// are r14-r31; slot 18 is CR2-CR4: loaded with mtcrf, read back as the
 // slot given with its bits 12-23 (CR2-CR4 in mfcr's word) replaced by the
-// CR's, so a field lost shows as a changed slot. FP slots 0-17 are f14-f31
+// CR's, so a field lost shows as a changed slot; slot 19 is r2, the TOC,
+// which C++ code needs intact and so cannot be loaded: read back as the
+// slot given XOR (r2 after fn ^ r2 before), it changes iff r2 did (the
+// other side, gort_test_clobber_gogo, points r2 at unmapped memory). FP
+// slots 0-17 are f14-f31
 // and slots 18-41 are v20-v31, two each (lxvd2x/stxvd2x order). Return
 // slots (GORT_TEST_NRET = 26): r3, r4, f1-f8, v2-v9 (two each).
 #include "gort_arch.h"
@@ -14,6 +18,7 @@
 	.text
 
 #define SLOT_CR (18 * 8)
+#define SLOT_TOC (19 * 8)
 #define SLOT_F(n) ((GORT_TEST_NINT + (n) - 14) * 8)
 #define SLOT_V(n) ((GORT_TEST_NINT + 18 + ((n) - 20) * 2) * 8)
 #define SLOT_SP ((GORT_TEST_NINT + GORT_TEST_NFP) * 8)
@@ -36,9 +41,13 @@
 	.endr
 .endm
 
-// Store the slots to \out; the CR slot is \in's with CR2-CR4 from the CR.
-// Smashes r0, \t1, \t2.
-.macro STORE_SLOTS out, in, t1, t2
+// Store the slots to \out; the CR slot is \in's with CR2-CR4 from the CR,
+// the TOC slot \in's XOR (r2 ^ \toc, r2 before). Smashes r0, \t1, \t2.
+.macro STORE_SLOTS out, in, toc, t1, t2
+	xor	%r0, %r2, \toc
+	ld	\t1, SLOT_TOC(\in)
+	xor	%r0, %r0, \t1
+	std	%r0, SLOT_TOC(\out)
 	.irp n, 14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 	std	%r\n, (\n - 14) * 8(\out)
 	stfd	%f\n, SLOT_F(\n)(\out)
@@ -59,12 +68,12 @@
 
 // void gort_test_regs(const uint64_t *in /* r3 */, uint64_t *out /* r4 */,
 //                     void (*fn)(void *) /* r5 */, void *arg /* r6 */)
-// Loads the slots from in, out[61] = r1 before calling fn(arg), then
-// stores the slots to out and out[62] = r1 after. A 544-byte frame keeps
+// Loads the slots from in, out[62] = r1 before calling fn(arg), then
+// stores the slots to out and out[63] = r1 after. A 544-byte frame keeps
 // the caller's registers (restored on return), in and out:
 //   0 back chain  8 CR  16 LR  24 TOC (the ABI's header)  32 in  40 out
 //   48 the caller's CR  64..200 r14-r31  208..344 f14-f31  352..528 v20-v31
-// Smashes r0, r5, r6, r12, ctr and what fn smashes.
+// Smashes r0, r5-r7, r12, ctr and what fn smashes.
 	.globl	gort_test_regs
 	.type	gort_test_regs, @function
 	.p2align 4
@@ -96,10 +105,11 @@ gort_test_regs:
 	mr	%r12, %r5
 	mtctr	%r12
 	bctrl
-	ld	%r2, 24(%r1)
 	ld	%r3, 32(%r1)
 	ld	%r4, 40(%r1)
-	STORE_SLOTS %r4, %r3, %r5, %r6
+	ld	%r7, 24(%r1)
+	STORE_SLOTS %r4, %r3, %r7, %r5, %r6
+	mr	%r2, %r7
 	std	%r1, SLOT_SP + 8(%r4)
 	.irp n, 14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 	ld	%r\n, 64 + (\n - 14) * 8(%r1)
@@ -121,13 +131,16 @@ gort_test_regs:
 
 // void gort_test_clobber_gogo(const uint64_t *vals /* r3 */,
 //                             const Gobuf *buf /* r4 */)  -- never returns
-// Loads the slots from vals, then tail-calls gort_gogo(buf). Smashes
-// everything gogo does not restore.
+// Loads the slots from vals and points r2 at unmapped memory (as if this
+// side ran with another module's TOC), then tail-calls gort_gogo(buf): if
+// gogo does not restore r2, the resumed code's first TOC access faults.
+// Smashes everything gogo does not restore.
 	.globl	gort_test_clobber_gogo
 	.type	gort_test_clobber_gogo, @function
 	.p2align 4
 gort_test_clobber_gogo:
 	LOAD_SLOTS %r3
+	lis	%r2, 0x0bad		// 0x0bad0000
 	mr	%r3, %r4
 	b	gort_gogo
 	.size	gort_test_clobber_gogo, .-gort_test_clobber_gogo

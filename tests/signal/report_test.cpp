@@ -19,10 +19,9 @@ namespace {
 
 using ::testing::ExitedWithCode;
 
-// A fault in goroutine 2 while main (goroutine 1) waits on a channel.
-// Goroutine 2 may start on another P at once: it faults only once main is
-// parked (under QEMU, main often was still on its way to recv, or queued
-// again by a preemption request, and the report rightly said runnable).
+// A fault in goroutine 2 while main (goroutine 1) waits on a channel: 2
+// faults only once main is parked there (with another P, it could start
+// and fault first, and the report would find main runnable).
 template <class F>
 void fault_in_goroutine_2(F fault) {
   run([fault] {
