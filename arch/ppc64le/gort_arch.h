@@ -72,6 +72,9 @@
 #define GORT_DWARF_SP 1
 #define GORT_DWARF_FP 31  // GCC's frame pointer; the ABI's chain is the back chain
 #define GORT_DWARF_RA 65
+// GORT_DWARF_CFA_OFFSET: the CFA minus the caller's r1 at the call (0: the
+// CFA is the caller's r1).
+#define GORT_DWARF_CFA_OFFSET 0
 
 // GORT_GOBUF_DWARF(X): X(DWARF number, Gobuf offset) for every integer
 // register a Gobuf saves (sp and pc are Gobuf's own fields; pc is the

@@ -53,13 +53,16 @@
 // DWARF register numbers for gort's unwinder (core/unwind.hpp), from the
 // ABI: r0-r15 0-15 (r15 sp, r11 GCC's frame pointer, r14 the
 // return-address column); f0-f15 are 16-31 in the order f0 f2 f4 f6 f1 f3
-// f5 f7 f8 f10 f12 f14 f9 f11 f13 f15, not tracked. Note the ABI's CFA: the
-// caller's r15 + 160, not the caller's r15; GCC describes r15 in every
-// frame that moves it.
+// f5 f7 f8 f10 f12 f14 f9 f11 f13 f15, not tracked.
 #define GORT_DWARF_NREGS 16
 #define GORT_DWARF_SP 15
 #define GORT_DWARF_FP 11
 #define GORT_DWARF_RA 14
+// GORT_DWARF_CFA_OFFSET: the CFA minus the caller's sp at the call. The
+// ABI defines the CFA as that sp + 160, so where a frame's CFI leaves r15
+// unspecified (a leaf, interrupted by a signal), the caller's r15 is the
+// CFA - 160, not the CFA. GCC describes r15 in every frame that moves it.
+#define GORT_DWARF_CFA_OFFSET 160
 
 // GORT_GOBUF_DWARF(X): X(DWARF number, Gobuf offset) for every integer
 // register a Gobuf saves (sp and pc are Gobuf's own fields; pc is the
