@@ -13,10 +13,14 @@ elseif(_p MATCHES "^(aarch64|arm64)$")
   set(GORT_CPU arm64)
 elseif(_p MATCHES "^riscv64$")
   set(GORT_CPU riscv64)
+elseif(_p MATCHES "^(ppc64le|powerpc64le)$")
+  set(GORT_CPU ppc64le)
+elseif(_p MATCHES "^s390x$")
+  set(GORT_CPU s390x)
 else()
   message(FATAL_ERROR
     "gort: no CPU port for CMAKE_SYSTEM_PROCESSOR='${CMAKE_SYSTEM_PROCESSOR}'. "
-    "Ports: 386 amd64 arm arm64 riscv64 (arch/<cpu>/). "
+    "Ports: 386 amd64 arm arm64 riscv64 ppc64le s390x (arch/<cpu>/). "
     "To add one, follow docs/PORTING.md.")
 endif()
 

@@ -15,33 +15,43 @@
 //
 //   GORT_ARCH_NAME        "amd64", "arm", ...
 //   GORT_PTRSIZE          4 or 8 (static_assert below)
-//   GORT_STACK_ALIGN      sp alignment the ABI demands at a call instruction
-//                         (static_assert below; the StackAlignment tests)
+//   GORT_STACK_ALIGN      sp alignment the ABI demands at a call instruction:
+//                         16 on most, 8 on ARM (AAPCS) and s390x, never less
+//                         than a pointer (static_assert below; the
+//                         StackAlignment tests)
 //   GORT_RA_ON_STACK      bytes a call pushes before the callee's first
 //                         instruction: 8 on amd64, 4 on 386, 0 where a link
 //                         register holds the return address. A correct port
 //                         enters every function with
 //                         (sp + GORT_RA_ON_STACK) % GORT_STACK_ALIGN == 0.
 //   GORT_RED_ZONE         bytes below sp that the running function may use
-//                         without moving sp (128 on amd64, 0 on the other
-//                         ports): nothing else may write there. Core code
+//                         without moving sp (128 on amd64, 0 on most other
+//                         ports; where the ABI reserves more from code that
+//                         runs without a call, that: 512 on ELFv2 ppc64,
+//                         whose functions use 288): nothing else may write
+//                         there. Core code
 //                         that writes below an interrupted sp (a call pushed
 //                         onto a goroutine from a signal handler, a frame
 //                         built below a stopped G's sp) ends every write at
 //                         or below redzone_floor(sp), defined below; the
 //                         kernel does the same for a signal frame.
 //   GORT_MIN_FRAME        bytes a caller reserves above its sp for the
-//                         callee to write (part of the caller's frame): 0 on
-//                         the ports here; 32 on ELFv2 ppc64 (back chain, CR,
-//                         LR and TOC save slots), 160 on s390x (register
-//                         save area), 16 on MIPS o32 (argument home slots).
-//                         gostartcall, mcall and morestack enter fn with sp
-//                         GORT_MIN_FRAME below the top they are given, so
-//                         that fn's writes to [sp + GORT_RA_ON_STACK,
-//                         + GORT_MIN_FRAME) stay inside its stack (the
-//                         MinFrame tests). A multiple of GORT_STACK_ALIGN
-//                         (static_assert below), so that subtracting it keeps
-//                         the alignment.
+//                         callee to write (part of the caller's frame): 0
+//                         on most; 32 on ELFv2 ppc64 (back chain, CR, LR and
+//                         TOC save slots), 160 on s390x (back chain and
+//                         register save area), 16 on MIPS o32 (argument home
+//                         slots). gostartcall, mcall and morestack enter fn
+//                         with sp GORT_MIN_FRAME below the top they are
+//                         given, so that fn's writes to [sp +
+//                         GORT_RA_ON_STACK, + GORT_MIN_FRAME) stay inside its
+//                         stack (the MinFrame tests). A multiple of
+//                         GORT_STACK_ALIGN (static_assert below), so that
+//                         subtracting it keeps the alignment. Where the ABI
+//                         keeps a back chain in that area's first word
+//                         (ppc64, s390x), the frame each of them builds there
+//                         chains as the ABI's own frames do: 0 (the end) for
+//                         a new G and for mcall on g0, the caller's frame for
+//                         morestack.
 //   GOBUF_SP, GOBUF_PC, GOBUF_CTXT, GOBUF_REGS, and GOBUF_<REG> for every
 //                         saved register: byte offsets into Gobuf, used by
 //                         the assembly; checked below and in gort_arch.h
@@ -66,7 +76,15 @@
 //   gogo(buf)      Restore *buf: callee-saved registers, FP control state,
 //                  sp, and (on link-register CPUs) lr; put buf->ctxt in the
 //                  first argument register and the integer return register;
-//                  jump to buf->pc. Never returns. Every word of buf is read
+//                  jump to buf->pc as an indirect call enters a function
+//                  (buf->pc is a new G's function, whose entry may expect
+//                  its own address in a register: r12 at an ELFv2 global
+//                  entry point, $t9 in MIPS PIC code). Never returns.
+//                  Registers a module's code relies on without saving them
+//                  across local calls (the ELFv2 TOC pointer r2, MIPS $gp
+//                  where the ABI makes it callee-saved) are saved and
+//                  restored like callee-saved ones: gogo may be called from
+//                  code with another value. Every word of buf is read
 //                  before sp moves, and sp moves last, just before the jump:
 //                  buf may lie below the new sp (mexit resumes a copy of g0's
 //                  base context kept in its own frame), where a signal
@@ -76,13 +94,17 @@
 //                  Save the caller into *save exactly as gosave does (save
 //                  is gp's Gobuf), switch to g0's stack below g0sp (g0's
 //                  base, aligned to GORT_STACK_ALIGN; GORT_MIN_FRAME lower)
-//                  and call fn(gp) there. fn must not return (it ends in
+//                  and call fn(gp) there, as an indirect call does (the
+//                  entry register as for gogo; the caller's TOC or GP put
+//                  back after the call, since fn may be in another module).
+//                  fn must not return (it ends in
 //                  gogo); if it does, mcall calls gort_mcall_returned(),
 //                  which is fatal. Unwinders stop at mcall's frame on g0.
 //   morestack(arg, fn, sp)
 //                  Call fn(arg) on another stack whose top is sp (aligned
 //                  to GORT_STACK_ALIGN; fn's frame starts GORT_MIN_FRAME
-//                  lower); when fn returns, the
+//                  lower), as an indirect call (see mcall); when fn
+//                  returns, the
 //                  return path ("lessstack") switches back to the caller's
 //                  stack and returns, leaving every return-value register as
 //                  fn left it (integer pair, FP and vector return registers,
@@ -103,7 +125,9 @@
 //   goexit         Never called: gort_goexit_ra, a label one instruction
 //                  into it, is the return address of a new G's first frame
 //                  (an unwinder looks up ra-1, which must fall inside
-//                  goexit). It calls gort_goexit1() and stops unwinders
+//                  goexit). It calls gort_goexit1(), after putting back the
+//                  port's own TOC or GP where the ABI has one (fn may return
+//                  with another module's), and stops unwinders
 //                  (DWARF: .cfi_undefined on the return-address column; ARM
 //                  EHABI: .cantunwind).
 //
@@ -134,8 +158,10 @@ static_assert(offsetof(Gobuf, pc) == GOBUF_PC, "GOBUF_PC");
 static_assert(offsetof(Gobuf, ctxt) == GOBUF_CTXT, "GOBUF_CTXT");
 static_assert(offsetof(Gobuf, regs) == GOBUF_REGS, "GOBUF_REGS");
 static_assert(sizeof(void*) == GORT_PTRSIZE, "GORT_PTRSIZE");
-static_assert(GORT_STACK_ALIGN >= 2 * GORT_PTRSIZE &&
-                  (GORT_STACK_ALIGN & (GORT_STACK_ALIGN - 1)) == 0,
+// At least a pointer: 8 is right for s390x, whose ABI aligns frames to 8
+// bytes only (and GCC keeps no more), as for ARM's AAPCS.
+static_assert(GORT_STACK_ALIGN >= GORT_PTRSIZE, "GORT_STACK_ALIGN must hold a pointer");
+static_assert((GORT_STACK_ALIGN & (GORT_STACK_ALIGN - 1)) == 0,
               "GORT_STACK_ALIGN must be a power of two");
 static_assert(GORT_MIN_FRAME >= 0 && GORT_MIN_FRAME % GORT_STACK_ALIGN == 0,
               "GORT_MIN_FRAME must be a multiple of GORT_STACK_ALIGN");

@@ -18,6 +18,12 @@ namespace {
 enum class Mode { plain, mcall };
 Mode g_mode;
 bool g_write_min_frame;  // the body fills its caller-reserved area
+// The bytes above a MinFrameStack's top, and how many of them the body's
+// fill changed.
+constexpr std::size_t kCanaryBytes = 256;
+constexpr unsigned char kCanary = 0xc3;
+const volatile unsigned char* g_canary;
+std::size_t g_clobbered_above;
 std::uintptr_t g_entry_sp;
 char g_text[64];
 
@@ -32,8 +38,18 @@ extern "C" void gort_test_probe_body(void* arg, std::uintptr_t entry_sp) {
   using namespace gort::test;
   g_entry_sp = entry_sp;
   if (g_write_min_frame) {
+    // The area may already hold what this function's own prologue stored
+    // there (a callee saves into its caller's frame: lr at +16 on ppc64,
+    // r6-r15 from +48 on s390x, a0-a3 on MIPS o32), so it is put back
+    // before returning; the writes that reached above the stack's top are
+    // counted before that.
     auto* area = reinterpret_cast<volatile unsigned char*>(entry_sp + GORT_RA_ON_STACK);
+    unsigned char saved[GORT_MIN_FRAME + 1];
+    for (int i = 0; i < GORT_MIN_FRAME; ++i) saved[i] = area[i];
     for (int i = 0; i < GORT_MIN_FRAME; ++i) area[i] = 0x5a;
+    g_clobbered_above = 0;
+    for (std::size_t i = 0; i < kCanaryBytes; ++i) g_clobbered_above += g_canary[i] != kCanary;
+    for (int i = 0; i < GORT_MIN_FRAME; ++i) area[i] = saved[i];
   }
   volatile double x = 3.25, y = -0.125;
   std::snprintf(g_text, sizeof g_text, "%.3f %g %e", x, y, x * y);
@@ -150,10 +166,12 @@ TEST(StackAlignment, OnNewSegment) {
 // end of its memory; those bytes hold a pattern that must survive.
 class MinFrameStack {
  public:
-  static constexpr std::size_t kAbove = 256;
+  static constexpr std::size_t kAbove = kCanaryBytes;
   MinFrameStack() {
     rt::systemstack([&] { s_ = rt::stackalloc(32 * 1024); });
     std::memset(reinterpret_cast<void*>(top()), kCanary, kAbove);
+    g_canary = reinterpret_cast<const unsigned char*>(top());
+    g_clobbered_above = 0;
   }
   ~MinFrameStack() {
     Stack s = s_;
@@ -169,10 +187,11 @@ class MinFrameStack {
     std::size_t bad = 0;
     for (std::size_t i = 0; i < kAbove; ++i) bad += p[i] != kCanary;
     EXPECT_EQ(bad, 0u) << where << ": bytes above the stack's top were written";
+    EXPECT_EQ(g_clobbered_above, 0u)
+        << where << ": the callee's writes to its caller's area reached above the stack's top";
   }
 
  private:
-  static constexpr unsigned char kCanary = 0xc3;
   Stack s_;
 };
 

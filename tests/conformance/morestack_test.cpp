@@ -10,6 +10,10 @@ namespace {
 
 constexpr int kDepth = 10000;
 constexpr int kEvery = 100;  // a new segment every kEvery calls: 100 segments
+// A segment holds kEvery frames of deep<T>, and every frame carries the
+// area its caller keeps for its callee: 160 bytes on s390x, whose deep<int>
+// frame is 232 bytes, 100 of which a 16 KiB segment could not hold.
+constexpr std::size_t kSegment = rt::kSegmentSize + kEvery * GORT_MIN_FRAME;
 
 struct Small {
   std::int32_t a;
@@ -41,7 +45,7 @@ __attribute__((noinline)) T deep(int n) {
       std::int64_t live = rt::segments_live();
       if (live > g_max_live) g_max_live = live;
       return deep<T>(n - 1);
-    });
+    }, kSegment);
   } else {
     r = deep<T>(n - 1);
   }
