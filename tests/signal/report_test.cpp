@@ -19,12 +19,18 @@ namespace {
 
 using ::testing::ExitedWithCode;
 
-// A fault in goroutine 2 while main (goroutine 1) waits on a channel.
+// A fault in goroutine 2 while main (goroutine 1) waits on a channel: 2
+// faults only once main is parked there (with another P, it could start
+// and fault first, and the report would find main runnable).
 template <class F>
 void fault_in_goroutine_2(F fault) {
   run([fault] {
     chan<int> never;
-    go([fault] { fault(); });
+    rt::G* main_g = rt::getg();
+    go([fault, main_g] {
+      while (main_g->status.load() != rt::Gstatus::waiting) yield();
+      fault();
+    });
     never.recv();
   });
 }
