@@ -32,9 +32,10 @@
 //                         kernel does the same for a signal frame.
 //   GORT_MIN_FRAME        bytes a caller reserves above its sp for the
 //                         callee to write (part of the caller's frame): 0 on
-//                         the ports here; 32 on ELFv2 ppc64 (back chain, CR,
+//                         most ports; 32 on ELFv2 ppc64 (back chain, CR,
 //                         LR and TOC save slots), 160 on s390x (register
-//                         save area), 16 on MIPS o32 (argument home slots).
+//                         save area), 16 on MIPS o32 (mipsel: argument home
+//                         slots).
 //                         gostartcall, mcall and morestack enter fn with sp
 //                         GORT_MIN_FRAME below the top they are given, so
 //                         that fn's writes to [sp + GORT_RA_ON_STACK,
@@ -55,6 +56,21 @@
 // C++ thread-local that only the wrappers in runtime.hpp read and write, so no
 // port depends on the platform's TLS model.
 //
+// The entry-address register. Some ABIs have a register that holds a
+// function's own address whenever it is entered, and position-independent
+// code computes its global pointer from it: MIPS SVR4 abicalls ($t9, from
+// which $gp is computed), ELFv2 ppc64 at a function's global entry point
+// (r12, from which the TOC pointer r2 is computed). On such a CPU, gogo
+// jumps to buf->pc through that register (a new G's fn is entered there; a
+// resumed gosave or mcall caller ignores it), and mcall, morestack and
+// systemstack call fn through it. The other CPUs have no such register
+// and nothing to do. Where the global pointer is callee-saved (MIPS n64),
+// it is a saved register like the others: gosave and mcall keep it, gogo
+// restores it, and gostartcall gives the new G the value goexit needs (fn
+// hands it back when it returns); where callers reload it after every call
+// (MIPS o32), a context does not keep it, and a primitive that needs it
+// computes its own.
+//
 // The primitives. Each is extern "C", written in asm_<cpu>.S, and each
 // routine there opens with its C signature, the registers that carry its
 // arguments and what it clobbers.
@@ -66,7 +82,8 @@
 //   gogo(buf)      Restore *buf: callee-saved registers, FP control state,
 //                  sp, and (on link-register CPUs) lr; put buf->ctxt in the
 //                  first argument register and the integer return register;
-//                  jump to buf->pc. Never returns. Every word of buf is read
+//                  jump to buf->pc (through the entry-address register,
+//                  below, where the ABI has one). Never returns. Every word of buf is read
 //                  before sp moves, and sp moves last, just before the jump:
 //                  buf may lie below the new sp (mexit resumes a copy of g0's
 //                  base context kept in its own frame), where a signal
@@ -76,13 +93,15 @@
 //                  Save the caller into *save exactly as gosave does (save
 //                  is gp's Gobuf), switch to g0's stack below g0sp (g0's
 //                  base, aligned to GORT_STACK_ALIGN; GORT_MIN_FRAME lower)
-//                  and call fn(gp) there. fn must not return (it ends in
+//                  and call fn(gp) there (through the entry-address
+//                  register where the ABI has one). fn must not return (it ends in
 //                  gogo); if it does, mcall calls gort_mcall_returned(),
 //                  which is fatal. Unwinders stop at mcall's frame on g0.
 //   morestack(arg, fn, sp)
 //                  Call fn(arg) on another stack whose top is sp (aligned
 //                  to GORT_STACK_ALIGN; fn's frame starts GORT_MIN_FRAME
-//                  lower); when fn returns, the
+//                  lower; fn called through the entry-address register
+//                  where the ABI has one); when fn returns, the
 //                  return path ("lessstack") switches back to the caller's
 //                  stack and returns, leaving every return-value register as
 //                  fn left it (integer pair, FP and vector return registers,

@@ -57,8 +57,10 @@
 #define GORT_TEST_NRET 2
 #endif
 
-// Integer division by zero traps (SIGFPE) on this CPU; where it does not,
-// the result is defined and tests send SIGFPE instead.
+// Integer division does not trap: ARMv5TE and ARMv7-A have no divide
+// instruction (sdiv is optional), and libgcc's __aeabi_idiv0 raises SIGFPE
+// with raise(), a signal sent by the process, which the tests reproduce
+// with pthread_kill.
 #define GORT_INT_DIV_TRAPS 0
 
 // DWARF register numbers for gort's unwinder (core/unwind.hpp): integer
