@@ -9,6 +9,12 @@ elseif(_p MATCHES "^(x86_64|amd64|i[3-6]86|x86)$")
   set(GORT_CPU 386)
 elseif(_p MATCHES "^(armv7.*|arm|armhf)$")
   set(GORT_CPU arm)
+elseif(_p MATCHES "^(armv5.*|armv6.*|armel)$")
+  set(GORT_CPU arm)   # soft-float or VFP, chosen by the compiler's macros
+elseif(_p MATCHES "^mips64" AND CMAKE_SIZEOF_VOID_P EQUAL 8)
+  set(GORT_CPU mips64el)   # n64
+elseif(_p MATCHES "^mips")
+  set(GORT_CPU mipsel)     # o32 (uname says mips64 under a 64-bit kernel)
 elseif(_p MATCHES "^(aarch64|arm64)$")
   set(GORT_CPU arm64)
 elseif(_p MATCHES "^riscv64$")
@@ -20,7 +26,7 @@ elseif(_p MATCHES "^s390x$")
 else()
   message(FATAL_ERROR
     "gort: no CPU port for CMAKE_SYSTEM_PROCESSOR='${CMAKE_SYSTEM_PROCESSOR}'. "
-    "Ports: 386 amd64 arm arm64 riscv64 ppc64le s390x (arch/<cpu>/). "
+    "Ports: 386 amd64 arm arm64 mips64el mipsel ppc64le riscv64 s390x (arch/<cpu>/). "
     "To add one, follow docs/PORTING.md.")
 endif()
 
@@ -118,7 +124,8 @@ message(STATUS "gort: CPU port arch/${GORT_CPU} (${CMAKE_SYSTEM_PROCESSOR}), OS 
 message(STATUS "gort: assembly arch/${GORT_CPU}/asm_${GORT_CPU}.S as ${GORT_OBJECT_FORMAT}; "
                "lock core/lock_${GORT_LOCK}.cpp over os/${GORT_OS}/${GORT_LOCK}_${GORT_OS}.cpp")
 if(CMAKE_CROSSCOMPILING_EMULATOR)
-  message(STATUS "gort: tests run under ${CMAKE_CROSSCOMPILING_EMULATOR}")
+  list(JOIN CMAKE_CROSSCOMPILING_EMULATOR " " _gort_emu)
+  message(STATUS "gort: tests run under ${_gort_emu}")
 elseif(NOT GORT_RUNS STREQUAL "run")
   message(STATUS "gort: ${GORT_OS}: ${GORT_RUNS}")
 endif()

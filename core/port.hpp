@@ -65,6 +65,21 @@
 // C++ thread-local that only the wrappers in runtime.hpp read and write, so no
 // port depends on the platform's TLS model.
 //
+// The entry-address register. Some ABIs have a register that holds a
+// function's own address whenever it is entered, and position-independent
+// code computes its global pointer from it: MIPS SVR4 abicalls ($t9, from
+// which $gp is computed), ELFv2 ppc64 at a function's global entry point
+// (r12, from which the TOC pointer r2 is computed). On such a CPU, gogo
+// jumps to buf->pc through that register (a new G's fn is entered there; a
+// resumed gosave or mcall caller ignores it), and mcall, morestack and
+// systemstack call fn through it. The other CPUs have no such register
+// and nothing to do. Where the global pointer is callee-saved (MIPS n64),
+// it is a saved register like the others: gosave and mcall keep it, gogo
+// restores it, and gostartcall gives the new G the value goexit needs (fn
+// hands it back when it returns); where callers reload it after every call
+// (MIPS o32), a context does not keep it, and a primitive that needs it
+// computes its own.
+//
 // The primitives. Each is extern "C", written in asm_<cpu>.S, and each
 // routine there opens with its C signature, the registers that carry its
 // arguments and what it clobbers.

@@ -1,16 +1,20 @@
-// asm_arm.S: gort's context primitives for ARMv7-A, AAPCS hard-float.
+// asm_arm.S: gort's context primitives for 32-bit ARM, AAPCS (Linux EABI):
+// ARMv7-A hard-float (armhf) and ARMv5TE soft-float (armel) alike.
 //
 // Written in ARM state; callers and callees may be Thumb (every branch to a
-// register is bx/blx, and a function pointer's low bit selects the state).
-// Saved and restored by gosave/gogo/mcall: r4-r11, sp, lr, the return pc,
-// d8-d15 and FPSCR (control bits and sticky flags). Not saved: the signal
+// register is bx/blx, and a function pointer's low bit selects the state;
+// ldr pc and pop {pc} interwork from ARMv5T on). No .arch or .fpu here:
+// the file assembles for the compiler's target, so an instruction the
+// target lacks is an assembler error, and the object's build attributes
+// are the program's.
+// Saved and restored by gosave/gogo/mcall: r4-r11, sp, lr, the return pc;
+// with VFP (GORT_ARM_VFP, gort_arch.h) also d8-d15 and FPSCR (control bits
+// and sticky flags). Soft-float has no FP registers. Not saved: the signal
 // mask, d0-d7/d16-d31 (caller-saved), APSR flags, the TLS register.
 // Unwind tables are ARM EHABI (.fnstart/.save/.setfp), not .cfi.
 #include "gort_arch.h"
 
 	.syntax	unified
-	.arch	armv7-a
-	.fpu	vfpv3-d16
 	.arm
 	.text
 
@@ -24,10 +28,12 @@
 	str	ip, [r0, #GOBUF_CTXT]
 	add	ip, r0, #GOBUF_R4
 	stm	ip, {r4-r11}
+#if GORT_ARM_VFP
 	vmrs	ip, fpscr
 	str	ip, [r0, #GOBUF_FPSCR]
 	add	ip, r0, #GOBUF_D8
 	vstmia	ip, {d8-d15}
+#endif
 .endm
 
 // uintptr_t gort_gosave(Gobuf *buf /* r0 */)
@@ -57,10 +63,12 @@ gort_gogo:
 	.cantunwind
 	add	r1, r0, #GOBUF_R4
 	ldm	r1, {r4-r11}
+#if GORT_ARM_VFP
 	add	r1, r0, #GOBUF_D8
 	vldmia	r1, {d8-d15}
 	ldr	r2, [r0, #GOBUF_FPSCR]
 	vmsr	fpscr, r2
+#endif
 	ldr	lr, [r0, #GOBUF_LR]
 	ldr	r2, [r0, #GOBUF_SP]
 	ldr	r1, [r0, #GOBUF_PC]
@@ -97,7 +105,8 @@ gort_mcall:
 // Calls fn(arg) with sp = the given top of another stack - GORT_MIN_FRAME
 // (0 here). r11 keeps the old sp, so the
 // unwinder finds the caller through .setfp on either stack. The return path
-// (lessstack) only moves sp back: r0-r3 and d0-d7 are as fn left them.
+// (lessstack) only moves sp back: r0-r3 (and d0-d7 with VFP) are as fn left
+// them.
 	.globl	gort_morestack
 	.type	gort_morestack, %function
 	.globl	gort_systemstack
@@ -122,7 +131,8 @@ gort_lessstack:
 // void gort_gostartcall(Gobuf *buf /* r0 */, void (*fn)(void *) /* r1 */,
 //                       void *arg /* r2 */, uintptr_t stack_hi /* r3 */)
 // sp = (stack_hi & ~7) - GORT_MIN_FRAME, pc = fn, r0 = arg,
-// lr = gort_goexit_ra, r11 = 0.
+// lr = gort_goexit_ra, r4-r11 = 0; with VFP, FPSCR = the caller's now and
+// d8-d15 as they are (a new G assumes nothing of them).
 	.globl	gort_gostartcall
 	.type	gort_gostartcall, %function
 	.p2align 2
@@ -140,10 +150,12 @@ gort_gostartcall:
 	.rept	8
 	str	ip, [r1], #4
 	.endr
+#if GORT_ARM_VFP
 	vmrs	ip, fpscr
 	str	ip, [r0, #GOBUF_FPSCR]
 	add	r1, r0, #GOBUF_D8
 	vstmia	r1, {d8-d15}
+#endif
 	bx	lr
 	.fnend
 	.size	gort_gostartcall, .-gort_gostartcall

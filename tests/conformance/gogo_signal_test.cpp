@@ -51,12 +51,18 @@ extern "C" [[noreturn]] void gort_test_wrong_pc(void*) {
   gort_gogo(&g_back);
 }
 
+// The timer is one-shot, re-armed as the handler ends: a periodic one
+// whose period is shorter than the handler (qemu-mipsel's is) would keep
+// the thread in handlers and the loop would never advance.
+itimerval g_storm{};
+
 void scribble(int) {
   std::uintptr_t junk[kScribble / sizeof(std::uintptr_t)];
   const auto w = reinterpret_cast<std::uintptr_t>(&gort_test_wrong_pc);
   for (auto& x : junk) x = w;
   asm volatile("" : : "r"(junk) : "memory");  // the stores must happen
   g_signals.fetch_add(1, std::memory_order_relaxed);
+  setitimer(ITIMER_REAL, &g_storm, nullptr);
 }
 
 TEST(GogoSignal, ReadsBufBeforeMovingSp) {
@@ -77,10 +83,9 @@ TEST(GogoSignal, ReadsBufBeforeMovingSp) {
   sa.sa_flags = SA_RESTART;  // no SA_ONSTACK: the frame goes on the current stack
   sigemptyset(&sa.sa_mask);
   ASSERT_EQ(sigaction(SIGALRM, &sa, &old_sa), 0);
-  itimerval storm{}, old_timer{};
-  storm.it_interval.tv_usec = 20 * kScale;
-  storm.it_value = storm.it_interval;
-  ASSERT_EQ(setitimer(ITIMER_REAL, &storm, &old_timer), 0);
+  itimerval old_timer{};
+  g_storm.it_value.tv_usec = 20 * kScale;
+  ASSERT_EQ(setitimer(ITIMER_REAL, &g_storm, &old_timer), 0);
 
   while (g_signals.load(std::memory_order_relaxed) < kSignals && g_iterations < kMaxIterations) {
     Gobuf start;
@@ -92,11 +97,11 @@ TEST(GogoSignal, ReadsBufBeforeMovingSp) {
     ++g_iterations;
   }
 
-  itimerval off{};
-  setitimer(ITIMER_REAL, &off, nullptr);
   struct sigaction ign {};
   ign.sa_handler = SIG_IGN;
-  sigaction(SIGALRM, &ign, nullptr);  // discards a SIGALRM still pending
+  sigaction(SIGALRM, &ign, nullptr);  // no more re-arming; discards a SIGALRM still pending
+  itimerval off{};
+  setitimer(ITIMER_REAL, &off, nullptr);
   sigaction(SIGALRM, &old_sa, nullptr);
   setitimer(ITIMER_REAL, &old_timer, nullptr);
   rt::systemstack([&] { rt::stackfree(s); });

@@ -1,7 +1,8 @@
 // Promise: every callee-saved integer and FP register listed in DESIGN.md
 // keeps its value across each primitive, and so does the FP environment:
 // the rounding mode, and every other control and status bit the port
-// keeps (gort_arch.h: GORT_TEST_FPENV_A).
+// keeps (gort_arch.h: GORT_TEST_FPENV_A; a port without an FP unit
+// defines GORT_NO_FPENV instead, and the FpControl tests skip).
 // gort_test_regs loads random values, runs an operation that switches away
 // (and, on the other side, deliberately loads different values), and reads
 // the registers back.
@@ -123,6 +124,7 @@ TEST(CalleeSavedRegisters, SurviveMorestackLessstack) {
   expect_survived(c.in, c.out, "morestack/lessstack");
 }
 
+#ifndef GORT_NO_FPENV
 // Rounding through volatile operands, so that nothing is folded at compile
 // time: 1/3 rounds differently upward and downward.
 double third() {
@@ -310,6 +312,23 @@ TEST(FpControl, NewContextStartsWithCreatorsEnvironment) {
     EXPECT_FPENV(got, p.mine, "gostartcall");
   }
 }
+
+#else   // GORT_NO_FPENV
+// A CPU without an FP unit (soft-float) has no FP environment: gort_arch.h
+// says why in GORT_NO_FPENV, and each FpControl test above is listed here
+// and skipped with that reason (a new one gets a line here too).
+#define GORT_FPCONTROL_SKIPPED(name) \
+  TEST(FpControl, name) { GTEST_SKIP() << GORT_NO_FPENV; }
+GORT_FPCONTROL_SKIPPED(RoundingModeSurvivesSwitch)
+GORT_FPCONTROL_SKIPPED(RoundingModeSurvivesMcall)
+GORT_FPCONTROL_SKIPPED(NewContextStartsWithCreatorsMode)
+GORT_FPCONTROL_SKIPPED(TestValuesAreKeptByTheCpu)
+GORT_FPCONTROL_SKIPPED(WholeEnvironmentSurvivesGosaveGogo)
+GORT_FPCONTROL_SKIPPED(WholeEnvironmentSurvivesSwitch)
+GORT_FPCONTROL_SKIPPED(WholeEnvironmentSurvivesMcall)
+GORT_FPCONTROL_SKIPPED(NewContextStartsWithCreatorsEnvironment)
+#undef GORT_FPCONTROL_SKIPPED
+#endif  // GORT_NO_FPENV
 
 }  // namespace
 }  // namespace gort::test
