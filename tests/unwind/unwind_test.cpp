@@ -5,6 +5,7 @@
 // and in shared objects; no walk reads outside the stack ranges it was
 // given, however corrupt the stack; walks and symbolize allocate nothing.
 #include <pthread.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -248,6 +249,8 @@ struct SigTest {
   Walk from_context;  // unwind_from_signal
   Walk from_handler;  // from the handler's own frame, through the trampoline
 } g_sig;
+// FromAFramelessLeafFunction: the leaf runs, the handler has run.
+volatile int g_unw_leaf_in, g_unw_leaf_done;
 
 }  // namespace
 
@@ -266,10 +269,23 @@ __attribute__((noinline)) void unw_on_usr1(const os::SigInfo& si, void*) {
   rt::add_stack_ranges(&t, g_sig.gp);
   record(t, &g_sig.from_handler);
   g_unw_sink = g_unw_sink + 1;
+  g_unw_leaf_done = 1;
 }
 __attribute__((noinline)) void unw_kill_here() {
   g_sig.gp = rt::getg();
   pthread_kill(pthread_self(), SIGUSR1);
+  g_unw_sink = g_unw_sink + 1;
+}
+// A leaf without a frame of its own (it calls nothing and saves nothing),
+// spinning until the handler has run: the signal lands in it.
+__attribute__((noinline)) void unw_leaf() {
+  g_unw_leaf_in = 1;
+  while (!g_unw_leaf_done) {
+  }
+}
+__attribute__((noinline)) void unw_leaf_caller() {
+  g_sig.gp = rt::getg();
+  unw_leaf();
   g_unw_sink = g_unw_sink + 1;
 }
 }
@@ -311,6 +327,34 @@ TEST_F(UnwindSignal, FromTheSignalContextListsTheKnownFrames) {
   want.insert(want.end(), kChain.begin(), kChain.end());
   EXPECT_TRUE(in_order(v, want)) << show(w);
   EXPECT_EQ(v.back(), "gort_goexit") << show(w);
+  EXPECT_EQ(w.stop, UnwindStop::end) << show(w);
+}
+
+// A signal in a frameless leaf: its CFI leaves sp unspecified, so the
+// caller's sp comes from the CFA alone (less GORT_DWARF_CFA_OFFSET: s390x's
+// CFA is the caller's r15 + 160), as in most profiler samples. The signal
+// comes from another thread once the leaf runs; the leaf spins until the
+// handler has run, so it is interrupted there, whenever that is.
+TEST_F(UnwindSignal, FromAFramelessLeafFunction) {
+  g_unw_leaf_in = 0;
+  g_unw_leaf_done = 0;
+  g_unw_bottom = &unw_leaf_caller;
+  pthread_t self = pthread_self();
+  std::thread sender([self] {
+    while (!g_unw_leaf_in) sched_yield();
+    pthread_kill(self, SIGUSR1);
+  });
+  Context ctx(&unw_entry, nullptr);
+  run(ctx);
+  sender.join();
+  const Walk& w = g_sig.from_context;
+  auto v = names(w);
+  ASSERT_LT(w.n, 32) << show(w);
+  ASSERT_GE(w.n, 1) << show(w);
+  EXPECT_EQ(v[0], "unw_leaf") << show(w);
+  std::vector<std::string> want = {"unw_leaf", "unw_leaf_caller"};
+  want.insert(want.end(), kChain.begin(), kChain.end());
+  EXPECT_TRUE(in_order(v, want)) << show(w);
   EXPECT_EQ(w.stop, UnwindStop::end) << show(w);
 }
 
