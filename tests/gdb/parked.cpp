@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 #include <gort/gort.hpp>
 
@@ -26,7 +27,12 @@ void record(int i) { gs[i].store(gort::rt::getg()); }
 
 }  // namespace
 
-extern "C" GDB_VISIBLE void gdb_stop_here() { KEEP_FRAME(); }
+// With PARKED_ABORT set, the program dumps core here instead (the kernel's
+// core file, read by gdb as the live process was).
+extern "C" GDB_VISIBLE void gdb_stop_here() {
+  if (std::getenv("PARKED_ABORT") != nullptr) std::abort();
+  KEEP_FRAME();
+}
 
 GDB_VISIBLE void parked_in_recv(gort::chan<int> c) {
   // On the stack (volatile): the test prints it from this frame, which

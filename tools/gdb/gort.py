@@ -365,6 +365,8 @@ class Goroutine:
         self.waiting = st == rt.status["waiting"]
         self.reason = rt.cstring(g.waitreason) if self.waiting else ""
         self.started = g.at(rt.fields["G.sched"][0] + rt.values["Gobuf.pc"], rt.ptrsize) != 0
+        # Its registers are a thread's, not its Gobuf's (stale while it runs).
+        self.on_thread = st in (rt.status["running"], rt.status["syscall"])
 
     def frames(self):
         """gdb frames of the goroutine, innermost first. Call inside a
@@ -373,6 +375,8 @@ class Goroutine:
             self.thread.switch()
             _unwinder.disable()
             f = gdb.newest_frame()
+        elif self.on_thread:
+            return
         elif self.started:
             t = gdb.selected_thread()
             if t is None:
@@ -400,6 +404,8 @@ class Goroutine:
 
     def where(self):
         """The goroutine's function: its innermost frame outside gort."""
+        if self.thread is None and self.on_thread:
+            return "(on no thread gdb knows)"
         if self.thread is None and not self.started:
             return "(not started) " + symbol_at(self.g.fn_run)
         first = None
@@ -480,7 +486,9 @@ def backtrace(gr, full=False, count=None):
                 loc = gdb.execute("info locals", to_string=True)
                 gdb.write("".join("        " + line + "\n" for line in loc.splitlines()))
             n += 1
-        if n == 0:
+        if n == 0 and gr.on_thread:
+            gdb.write("    (%s on no thread gdb knows: no registers to unwind from)\n" % gr.status)
+        elif n == 0:
             gdb.write("    (not started: %s)\n" % symbol_at(gr.g.fn_run))
 
 
