@@ -38,6 +38,7 @@ EXPECT = {
     5: ("waiting", "WaitGroup.wait", "parked_in_waitgroup"),
     6: ("waiting", "Mutex.lock", "parked_in_mutex"),
     7: ("blocking call", "", "read"),  # inside read(2), called by blocked_in_read
+    8: ("waiting", "chan receive", "parked_on_segment"),
 }
 # Frames each backtrace must show, innermost first (other frames may sit
 # between them), down to the goroutine's entry (goentry in core/proc.cpp).
@@ -50,6 +51,8 @@ CHAIN = {
     6: ["gort::rt::mcall", "parked_in_mutex", "goentry"],
     # From the M's system stack (g0) back to the goroutine's own.
     7: ["read", "blocked_in_read", "gort_systemstack", "in_blocking_call", "goentry"],
+    # From a morestack segment back to the goroutine's stack.
+    8: ["gort::rt::mcall", "parked_on_segment", "gort::rt::morestack", "parked_below_segment", "goentry"],
 }
 
 before = run("frame")

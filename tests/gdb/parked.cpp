@@ -1,5 +1,6 @@
-// parked.cpp: the program tests/gdb/gdb_test.py debugs. Goroutines 2-7 park
-// in known functions (or sit in a blocking call), then the main goroutine
+// parked.cpp: the program tests/gdb/gdb_test.py debugs. Goroutines 2-8 park
+// in known functions (7 sits in a blocking call, 8 parks on a morestack
+// segment), then the main goroutine
 // (1) calls gdb_stop_here(), where gdb stops and check_goroutines.py looks
 // at them. Ids are those of creation order: main is 1.
 #include <unistd.h>
@@ -20,7 +21,7 @@
 
 namespace {
 
-std::atomic<gort::rt::G*> gs[8];
+std::atomic<gort::rt::G*> gs[9];
 std::atomic<bool> in_read{false};
 
 void record(int i) { gs[i].store(gort::rt::getg()); }
@@ -83,6 +84,19 @@ GDB_VISIBLE void in_blocking_call(int fd) {
   KEEP_FRAME();
 }
 
+GDB_VISIBLE void parked_on_segment(gort::chan<int> c) {
+  record(8);
+  c.recv();
+  KEEP_FRAME();
+}
+
+// A stack switch in a parked goroutine's frames: it parks on a morestack
+// segment, whose caller's frames are on the goroutine's own stack.
+GDB_VISIBLE void parked_below_segment(gort::chan<int> c) {
+  gort::rt::morestack([c] { parked_on_segment(c); });
+  KEEP_FRAME();
+}
+
 int main() {
   int fds[2];
   if (pipe(fds) != 0) return 3;
@@ -98,10 +112,11 @@ int main() {
     gort::go([&wg] { parked_in_waitgroup(wg); });
     gort::go([&mu] { parked_in_mutex(mu); });
     gort::go([fd = fds[0]] { in_blocking_call(fd); });
+    gort::go([c] { parked_below_segment(c); });
     // Wait until each one is where the test expects it.
     for (;;) {
       bool ready = in_read.load();
-      for (int i = 2; i <= 6; ++i) {
+      for (int i : {2, 3, 4, 5, 6, 8}) {
         gort::rt::G* gp = gs[i].load();
         ready = ready && gp != nullptr && gp->status.load() == gort::rt::Gstatus::waiting;
       }

@@ -39,7 +39,12 @@
 # selected thread's innermost frame; gdb's own unwinder (DWARF CFI, ARM
 # EHABI) takes it from there. Nothing is written to the program: this works
 # on a live process, a core file, and a remote target such as QEMU's gdb
-# stub.
+# stub. Where a goroutine's frames cross stacks (systemstack to g0 in a
+# blocking call, morestack to a segment), gdb refuses a caller whose frame
+# lies below its callee's ("previous frame inner to this frame"), which
+# happens whenever the caller's stack is the lower one; the script then
+# reads that caller's registers from the switching frame's unwind
+# information (`info frame`) and carries on from them the same way.
 #
 # Rejected: writing the Gobuf's registers into a stopped thread, running
 # `bt` and writing the old ones back (it changes the program: on Linux gdb
@@ -69,8 +74,8 @@ def _seq(fmt, lo, hi):
 
 _DWARF_NAMES = [
     ("i386:x86-64", _table(["rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp"], _seq("r%d", 8, 16),
-                           pc="rip", sp="rsp")),
-    ("i386", _table(["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"], pc="eip", sp="esp")),
+                           {16: "rip"}, pc="rip", sp="rsp")),
+    ("i386", _table(["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "eip"], pc="eip", sp="esp")),
     ("aarch64", _table(_seq("x%d", 0, 31), {31: "sp"}, pc="pc", sp="sp")),
     ("arm", _table(_seq("r%d", 0, 13), {13: "sp", 14: "lr"}, pc="pc", sp="sp")),
     ("riscv", _table(["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1"]
@@ -354,6 +359,58 @@ def gobuf_regs(rt, g):
     return sp, pc, regs
 
 
+def _resume_at(sp, pc, regs):
+    """Make (sp, pc, regs) the caller of the selected thread's innermost
+    real frame (inline frames at its pc come first, and gdb asks unwinders
+    about real frames only); return that caller's gdb frame."""
+    _unwinder.disable()
+    f0 = gdb.newest_frame()
+    while f0.type() in (gdb.INLINE_FRAME, gdb.TAILCALL_FRAME) and f0.older() is not None:
+        f0 = f0.older()
+    level = f0.level()
+    _unwinder.enable(gdb.selected_thread(), level, sp, pc, regs)
+    f = gdb.newest_frame()
+    for _ in range(level + 1):
+        f = f.older() if f is not None else None
+    return f
+
+
+def caller_regs(rt, f):
+    """(sp, pc, regs) of frame f's caller, as f's unwind information says
+    (gdb's `info frame`: where f saved each register, and the caller's
+    sp), for a caller gdb will not make a frame of."""
+    names = _dwarf_names(gdb.selected_inferior().architecture())
+    f.select()
+    text = gdb.execute("info frame", to_string=True)
+    saved = {}
+    if "Saved registers:" in text:
+        for m in re.finditer(r"\b(\w+) at (0x[0-9a-fA-F]+)", text.split("Saved registers:", 1)[1]):
+            saved[m.group(1)] = int(m.group(2), 16)
+
+    def unwound(name):
+        if name in saved:
+            return rt.word(saved[name])
+        try:  # not saved by f: the caller's value is f's own
+            return int(f.read_register(name))
+        except (gdb.error, ValueError):
+            return 0
+
+    m = re.search(r"Previous frame's sp (is|at|in) (\S+)", text)
+    if names["sp"] in saved or m is None:
+        sp = unwound(names["sp"])
+    elif m.group(1) == "is":
+        sp = int(m.group(2), 16)
+    elif m.group(1) == "at":
+        sp = rt.word(int(m.group(2), 16))
+    else:
+        sp = int(f.read_register(m.group(2)))
+    regs = [(names[n], unwound(names[n])) for n, _ in rt.regs]
+    # The return-address column (GORT_DWARF_RA) holds the caller's pc.
+    ra = names[rt.values["dwarf.ra"]]
+    pc = unwound(names["pc"]) if names["pc"] in saved else unwound(ra)
+    return sp, pc, [(names["pc"], pc), (names["sp"], sp)] + regs
+
+
 class Goroutine:
     """One goroutine and how to see its frames."""
 
@@ -378,29 +435,27 @@ class Goroutine:
         elif self.on_thread:
             return
         elif self.started:
-            t = gdb.selected_thread()
-            if t is None:
+            if gdb.selected_thread() is None:
                 raise GortError("gort: no thread to unwind from")
-            _unwinder.disable()
-            # The thread's innermost real frame: inline frames at its pc
-            # come first, and gdb asks unwinders only about real ones.
-            f0 = gdb.newest_frame()
-            while f0.type() in (gdb.INLINE_FRAME, gdb.TAILCALL_FRAME) and f0.older() is not None:
-                f0 = f0.older()
-            level = f0.level()
-            sp, pc, regs = gobuf_regs(self.rt, self.g)
-            _unwinder.enable(t, level, sp, pc, regs)
-            f = gdb.newest_frame()
-            for _ in range(level + 1):
-                f = f.older() if f is not None else None
+            f = _resume_at(*gobuf_regs(self.rt, self.g))
         else:
             return
+        hops = 0
         while f is not None:
             yield f
             try:
-                f = f.older()
+                older = f.older()
             except gdb.error:
                 return
+            # A stack switch (systemstack to g0, morestack to a segment):
+            # gdb stops where a caller's frame lies below its callee's
+            # ("previous frame inner to this frame"), as it may across a
+            # switch, whichever way the two stacks lie in memory. Carry on
+            # from the caller's registers, as for a Gobuf.
+            if older is None and f.unwind_stop_reason() == gdb.FRAME_UNWIND_INNER_ID and hops < 16:
+                hops += 1
+                older = _resume_at(*caller_regs(self.rt, f))
+            f = older
 
     def where(self):
         """The goroutine's function: its innermost frame outside gort."""
