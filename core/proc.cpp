@@ -185,18 +185,6 @@ G* gfget(Sched& s, P* pp) {
 
 }  // namespace
 
-const char* status_name(Gstatus st) {
-  switch (st) {
-    case Gstatus::idle: return "idle";
-    case Gstatus::runnable: return "runnable";
-    case Gstatus::running: return "running";
-    case Gstatus::syscall: return "blocking call";
-    case Gstatus::waiting: return "waiting";
-    case Gstatus::dead: return "dead";
-  }
-  return "?";
-}
-
 void freeg(G* gp) {
   if (gp->stack.hi) stackfree(gp->stack);
   gp->stack = Stack{};
