@@ -147,7 +147,7 @@ asm(".text\n"
     ".globl unw_label\n"
     "unw_label:\n"
     "nop\n nop\n nop\n nop\n nop\n nop\n nop\n nop\n");
-extern char unw_label[];
+extern char unw_label[] __asm__("unw_label");  // the asm name as written (Mach-O would add a _)
 // A function of known size for the offsets.
 __attribute__((noinline)) int unw_symbol_target(int x) {
   g_unw_sink = g_unw_sink + x;
