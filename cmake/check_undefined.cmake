@@ -6,6 +6,7 @@
 # References to the system (libc, libstdc++) are the linker's business and
 # are not checked.
 #   cmake -DNM=<nm> -DARCHIVE=<libgort.a> -P check_undefined.cmake
+cmake_minimum_required(VERSION 3.20)
 if(NOT NM OR NOT ARCHIVE)
   message(FATAL_ERROR "check_undefined.cmake: NM and ARCHIVE are required")
 endif()
@@ -33,6 +34,11 @@ foreach(_l IN LISTS _undef_lines)
 endforeach()
 if(_missing)
   list(JOIN _missing "\n  " _text)
+  find_program(_filt NAMES c++filt llvm-cxxfilt)
+  if(_filt)
+    execute_process(COMMAND ${_filt} ${_missing} OUTPUT_VARIABLE _text OUTPUT_STRIP_TRAILING_WHITESPACE)
+    string(REPLACE "\n" "\n  " _text "${_text}")
+  endif()
   message(FATAL_ERROR "gort: ${ARCHIVE} uses gort symbols that no member defines "
                       "(a hook of core/os.hpp or os_objects.hpp missing from the OS port?):\n  ${_text}")
 endif()
