@@ -114,7 +114,7 @@ errors = {}
 
 def gbench(binary, name):
     """ns per operation of one Google Benchmark run (the switch bench: ns per switch)."""
-    cmd = [binary, "--benchmark_filter=^%s$" % name, "--benchmark_min_time=%s" % min_time,
+    cmd = [binary, "--benchmark_filter=^%s(/|$)" % name, "--benchmark_min_time=%s" % min_time,
            "--benchmark_format=json"]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=log, text=True)
     log.write("$ %s\n%s\n" % (" ".join(cmd), p.stdout))
