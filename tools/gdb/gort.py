@@ -59,13 +59,29 @@ import gdb.unwinder
 # DWARF register number -> gdb register name, per gdb architecture (the
 # psABI's numbering; gort_arch.h's GORT_DWARF_* use the same). "pc" and
 # "sp" name the registers gdb unwinds pc and sp into.
-def _table(*parts, pc, sp):
-    """{DWARF number: name} from lists (numbered from 0) and dicts, plus pc and sp."""
+def _table(*parts, pc, sp, state=None):
+    """{DWARF number: name} from lists (numbered from 0) and dicts, plus pc
+    and sp; "state": f(pending frame, pc) -> [(name, value)], registers
+    gdb's unwinder for the CPU reads from every frame besides those a
+    Gobuf holds (a mode or status word: ARM's cpsr, s390x's pswm)."""
     t = {}
     for p in parts:
         t.update(p if isinstance(p, dict) else dict(enumerate(p)))
-    t["pc"], t["sp"] = pc, sp
+    t["pc"], t["sp"], t["state"] = pc, sp, state
     return t
+
+
+def _arm_state(pf, pc):
+    # The thread's cpsr, with the Thumb bit (5) of the code at pc: gdb
+    # reads a frame's instruction set from it (and Thumb return addresses
+    # have bit 0 set).
+    cpsr = int(pf.read_register("cpsr")) & ~0x20
+    return [("cpsr", cpsr | (0x20 if pc & 1 else 0))]
+
+
+def _s390_state(pf, pc):
+    # The PSW's mask half: gdb unwinds each frame's from its callee's.
+    return [("pswm", int(pf.read_register("pswm")))]
 
 
 def _seq(fmt, lo, hi):
@@ -77,12 +93,12 @@ _DWARF_NAMES = [
                            {16: "rip"}, pc="rip", sp="rsp")),
     ("i386", _table(["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "eip"], pc="eip", sp="esp")),
     ("aarch64", _table(_seq("x%d", 0, 31), {31: "sp"}, pc="pc", sp="sp")),
-    ("arm", _table(_seq("r%d", 0, 13), {13: "sp", 14: "lr"}, pc="pc", sp="sp")),
+    ("arm", _table(_seq("r%d", 0, 13), {13: "sp", 14: "lr"}, pc="pc", sp="sp", state=_arm_state)),
     ("riscv", _table(["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1"]
                      + ["a%d" % i for i in range(8)] + ["s%d" % i for i in range(2, 12)]
                      + ["t%d" % i for i in range(3, 7)], pc="pc", sp="sp")),
     ("powerpc", _table(_seq("r%d", 0, 32), {65: "lr"}, pc="pc", sp="r1")),
-    ("s390", _table(_seq("r%d", 0, 16), pc="pswa", sp="r15")),
+    ("s390", _table(_seq("r%d", 0, 16), pc="pswa", sp="r15", state=_s390_state)),
     ("mips", _table(["zero", "at", "v0", "v1", "a0", "a1", "a2", "a3"],
                     {16 + i: "s%d" % i for i in range(8)},
                     {24: "t8", 25: "t9", 28: "gp", 29: "sp", 30: "s8", 31: "ra"}, pc="pc", sp="sp")),
@@ -329,7 +345,11 @@ class GobufUnwinder(gdb.unwinder.Unwinder):
         # An id below the goroutine's sp: gdb's check that each caller is
         # outer to its callee then holds for the goroutine's first frame.
         info = pf.create_unwind_info(_FrameId(self.sp - 1, self.pc))
-        for name, value in self.regs:
+        regs = list(self.regs)
+        state = _dwarf_names(pf.architecture())["state"]
+        if state is not None:
+            regs += state(pf, self.pc)
+        for name, value in regs:
             info.add_saved_register(name, gdb.Value(value).cast(pf.read_register(name).type))
         return info
 
