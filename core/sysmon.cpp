@@ -11,14 +11,6 @@ namespace {
 
 constexpr std::int64_t kForcePreemptNs = 10'000'000;
 
-// racy: a relaxed read of a field other threads write without a lock, for
-// the debug printers: one load, so a pointer checked for null is the one
-// dereferenced (two plain loads could see it change in between).
-template <class T>
-T racy(const T& x) {
-  return __atomic_load_n(&x, __ATOMIC_RELAXED);
-}
-
 bool retake(Sched& s, std::int64_t now) {
   bool acted = false;
   for (std::int32_t i = 0; i < s.gomaxprocs; ++i) {
