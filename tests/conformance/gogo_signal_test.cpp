@@ -34,7 +34,6 @@ static_assert(kScribble > 2 * kGap, "the handler's array must reach over the Gob
 // libatomic on MIPS32 and ARMv5, which the handler, interrupting the loop
 // inside g_signals.load(), would wait on forever.
 std::atomic<std::uint32_t> g_signals{0};
-static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 Gobuf g_back;                 // the loop, resumed by whatever the gogo reached
 std::uint64_t g_entered;      // target entered with the right argument
 std::uint64_t g_bad_ctxt;     // target entered with another argument

@@ -376,7 +376,8 @@ TEST_F(UnwindSignal, FromTheHandlerThroughTheTrampoline) {
   // libc's sigreturn trampoline (an 'S' frame).
   if ((w.stop == UnwindStop::no_module || w.stop == UnwindStop::no_info) && w.n == 3) {
     // The trampoline has no unwind info: QEMU user-mode 7.2 returns from
-    // handlers through a page of its own (arm64, riscv64: no vdso), and
+    // handlers through a page of its own (arm64, riscv64, ppc64le, s390x,
+    // mips64el, mipsel: no vdso), and
     // i386 glibc's __restore_rt carries no CFI (libgcc recognizes its
     // instructions instead; gort's unwinder does not).
     GTEST_SKIP() << "no unwind info for this signal trampoline\n" << show(w);
