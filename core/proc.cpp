@@ -275,6 +275,18 @@ M* mget(Sched& s) {
 // and locked Ms waiting for their G count as asleep.
 void checkdead(Sched& s) {
   if (s.exiting.load(std::memory_order_relaxed)) return;
+  // In a program that can be called back from threads gort did not create
+  // (it calls gort::callback or links gort_callback), goroutines asleep on
+  // channels may be waiting for such a thread: one not yet started, or in C
+  // between two callbacks, is invisible to the counts below, so "nothing
+  // runs" proves nothing. Go decides the same way: with cgo its extra M
+  // counts as running, so checkdead never fires. Rejected: silence only
+  // after the first callback or while one is in progress (examples/
+  // c_callback: the main goroutine waits on a channel before the sensor
+  // threads' first reading and between readings, and was reported dead);
+  // an API for C threads to announce themselves (a C library cannot be
+  // made to call it). Such a program that really deadlocks hangs, as in Go.
+  if (g_foreign_callbacks.load(std::memory_order_relaxed)) return;
   std::int32_t run = s.mcount - s.nmidle - s.nmidlelocked;
   if (run > 0) return;
   if (run < 0)

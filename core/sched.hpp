@@ -200,6 +200,9 @@ void stopm();
 [[noreturn]] void schedule();
 [[noreturn]] void execute(G* gp, bool inherit);
 void checkdead(Sched& s);  // sched.lock held
+// The program can be called back from threads gort did not create
+// (cgocall.cpp): checkdead cannot prove a deadlock in it.
+extern std::atomic<bool> g_foreign_callbacks;
 void allgadd(Sched& s, G* gp);
 void mstart(void* arg);
 // status_name: what tracebacks and debug dumps call a status (also in the

@@ -23,6 +23,7 @@
 #include "gort/gort.hpp"
 #include "harness.hpp"
 #include "malloc_count.hpp"
+#include "../support/signal_tls.hpp"
 #include "unwind.hpp"
 #include "unwind_impl.hpp"
 
@@ -342,6 +343,9 @@ TEST_F(UnwindSignal, FromTheSignalContextListsTheKnownFrames) {
 // comes from another thread once the leaf runs; the leaf spins until the
 // handler has run, so it is interrupted there, whenever that is.
 TEST_F(UnwindSignal, FromAFramelessLeafFunction) {
+  // The signal comes from another thread, into running code: the case
+  // QEMU i386 gets wrong (the thread comes back with another's TLS).
+  GORT_SKIP_IF_SIGNAL_RETURN_LOSES_TLS();
   g_unw_leaf_in = 0;
   g_unw_leaf_done = 0;
   g_unw_bottom = &unw_leaf_caller;
@@ -359,6 +363,13 @@ TEST_F(UnwindSignal, FromAFramelessLeafFunction) {
   ASSERT_GE(w.n, 1) << show(w);
   EXPECT_EQ(v[0], "unw_leaf") << show(w);
   std::vector<std::string> want = {"unw_leaf", "unw_leaf_caller"};
+#ifdef GORT_TEST_UNWIND_FP
+  // A frame-pointer walk cannot see the caller of a frameless leaf: the
+  // frame-pointer register still holds the caller's record, whose return
+  // address is in the caller's caller (GCC 12 keeps leaves frameless even
+  // with -mno-omit-leaf-frame-pointer). Every frame above must be there.
+  want = {"unw_leaf"};
+#endif
   want.insert(want.end(), kChain.begin(), kChain.end());
   EXPECT_TRUE(in_order(v, want)) << show(w);
   EXPECT_EQ(w.stop, UnwindStop::end) << show(w);
