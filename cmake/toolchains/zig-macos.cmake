@@ -18,6 +18,9 @@ set(CMAKE_CXX_COMPILER "${_gort_zig_wrap}/zig-c++")
 set(CMAKE_ASM_COMPILER "${_gort_zig_wrap}/zig-cc")
 set(CMAKE_AR "${_gort_zig_wrap}/zig-ar" CACHE FILEPATH "" FORCE)
 set(CMAKE_RANLIB "${_gort_zig_wrap}/zig-ranlib" CACHE FILEPATH "" FORCE)
+# Wanted by CMake when a language is enabled after the first project() (a
+# user's project adding gort, whose ASM comes second); see the wrapper.
+set(CMAKE_INSTALL_NAME_TOOL "${_gort_zig_wrap}/zig-install-name-tool" CACHE FILEPATH "" FORCE)
 foreach(_lang C CXX ASM)
   set(CMAKE_${_lang}_FLAGS_INIT "-target ${GORT_ZIG_TARGET}")
 endforeach()
