@@ -351,7 +351,23 @@ class GobufUnwinder(gdb.unwinder.Unwinder):
             regs += state(pf, self.pc)
         for name, value in regs:
             info.add_saved_register(name, gdb.Value(value).cast(pf.read_register(name).type))
+        # Where the arch's pc is a pseudo register computed from a raw one
+        # (s390's "pc" from pswa), gdb 13 asks the unwinder for the pseudo
+        # register itself when it unwinds the pc: give it too.
+        pcname = _dwarf_names(pf.architecture())["pc"]
+        if pcname != "pc" and "pc" in _arch_register_names(pf.architecture()):
+            info.add_saved_register("pc", gdb.Value(self.pc).cast(pf.read_register("pc").type))
         return info
+
+
+_register_names = {}
+
+
+def _arch_register_names(arch):
+    n = _register_names.get(arch.name())
+    if n is None:
+        n = _register_names[arch.name()] = {r.name for r in arch.registers()}
+    return n
 
 
 _unwinder = GobufUnwinder()
