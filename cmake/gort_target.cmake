@@ -76,6 +76,11 @@ endif()
 file(GLOB GORT_OS_SOURCES "${_gort_osdir}/*.cpp")
 list(FILTER GORT_OS_SOURCES EXCLUDE REGEX "/(futex|sema)_[^/]*\\.cpp$")
 list(APPEND GORT_OS_SOURCES "${_gort_osdir}/${GORT_LOCK}_${GORT_OS}.cpp")
+# Pieces written once for the OS ports that build against their POSIX libc
+# headers (solaris declares its system interface itself).
+if(GORT_OS STREQUAL "linux" OR GORT_OS STREQUAL "darwin")
+  list(APPEND GORT_OS_SOURCES "${PROJECT_SOURCE_DIR}/os/posix/map_file_posix.cpp")
+endif()
 set(GORT_LOCK_SOURCE "${PROJECT_SOURCE_DIR}/core/lock_${GORT_LOCK}.cpp")
 
 # The signal-context accessors of this OS for this CPU (os/<os>/sigctxt_<cpu>.hpp).

@@ -3,14 +3,10 @@
 // mach_header (os/macho/macho_modules.cpp reads it), its bias dyld's
 // vmaddr slide, its path the name dyld gives (the shared cache's images
 // have no file on disk since macOS 11: the Mach-O reader reads every image
-// from memory and never maps its file). Called only by unwind_init,
-// outside any signal handler.
-#include <fcntl.h>
+// from memory and never maps its file; map_file: os/posix). Called only
+// by unwind_init, outside any signal handler.
 #include <mach-o/dyld.h>
 #include <mach-o/loader.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cstdint>
 
@@ -48,20 +44,6 @@ void loaded_objects(void (*fn)(const LoadedObject& obj, void* arg), void* arg) {
   if (prog != n) report(prog, true, fn, arg);
   for (std::uint32_t i = 0; i < n; ++i)
     if (i != prog) report(i, false, fn, arg);
-}
-
-bool map_file(const char* path, const void** base, std::size_t* size) {
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  struct stat st;
-  void* p = MAP_FAILED;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-    p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (p == MAP_FAILED) return false;
-  *base = p;
-  *size = static_cast<std::size_t>(st.st_size);
-  return true;
 }
 
 }  // namespace gort::os
