@@ -11,13 +11,16 @@
 // Regions. An in-use span made of whole regions (kRegionBytes, aligned from
 // the arena's base) is mapped in the arena's region map instead, one entry
 // per region, and its pages' entries are left alone: spanof() looks at the
-// region map first. Stack spans are made so (stack.cpp): with 64 KiB guards
-// a 4 KiB stack's slot is 17 pages, whose page-map entries (136 bytes) were
-// the largest per-goroutine cost after the stack and the G, and one page-map
-// page covers only 30 such stacks, so no layout of the entries spares a
-// page. Rejected: a coarser page map for the whole heap (a span of one page
-// must stay possible); a radix tree (a lookup in the signal handler's path
-// must stay two loads).
+// region map first. Likewise a free span's end that falls on a region
+// boundary is marked in a per-region array (free_start, free_end), not in
+// the page map: carving region after region from a free span would
+// otherwise write its new first page's entry, a new page of the map, each
+// time. Stack spans are made of whole regions (stack.cpp): with 64 KiB
+// guards a 4 KiB stack's slot is 17 pages, whose page-map entries (136
+// bytes, a page of the map per 30 stacks) were the largest per-goroutine
+// cost after the stack and the G. Rejected: a coarser page map for the
+// whole heap (a span of one page must stay possible); a radix tree (spanof
+// must stay a few loads).
 #include <atomic>
 
 #include "malloc.hpp"
@@ -35,6 +38,10 @@ struct Arena {
   std::size_t npages;
   Span** map;
   Span** regions;  // per region: the in-use span made of whole regions that holds it, or nullptr
+  // Per region: a free span starting at it, ending with it (may be stale,
+  // as the page map's ends of free spans: readers check the span).
+  Span** free_start;
+  Span** free_end;
   Arena* next;
 };
 
@@ -56,9 +63,28 @@ unsigned char* persistent_committed = nullptr;  // prefaulted up to here in the 
 
 std::size_t page() { return os::page_size(); }
 
+// arena_of: the arena holding address a, or nullptr. Lock-free (spanof).
+// 10^6 goroutines' stacks take 68 arenas, and stackfree alone asks once per
+// goroutine: a direct-mapped cache by address answers most lookups with one
+// load and a range check (arenas are never unlinked or moved, so a stale
+// entry is still an arena, just maybe not this address's). Rejected: a
+// table indexed by address (a 56-bit address space on riscv64 makes it
+// large), arenas aligned to their size (over-reserve and trim: a hook for
+// little gain).
+constexpr std::size_t kArenaCache = 64;
+std::atomic<Arena*> arena_cache[kArenaCache];
+
+std::size_t arena_slot(std::uintptr_t a) { return (a / kArenaBytes) % kArenaCache; }
+
 Arena* arena_of(std::uintptr_t a) {
-  for (Arena* ar = heap.arenas.load(std::memory_order_acquire); ar; ar = ar->next)
-    if (a >= ar->base && a < ar->base + ar->npages * page()) return ar;
+  std::atomic<Arena*>& slot = arena_cache[arena_slot(a)];
+  Arena* ar = slot.load(std::memory_order_acquire);
+  if (ar && a >= ar->base && a < ar->base + ar->npages * page()) return ar;
+  for (ar = heap.arenas.load(std::memory_order_acquire); ar; ar = ar->next)
+    if (a >= ar->base && a < ar->base + ar->npages * page()) {
+      slot.store(ar, std::memory_order_release);
+      return ar;
+    }
   return nullptr;
 }
 
@@ -81,8 +107,20 @@ void regions_set(Arena* ar, Span* s, Span* to) {
   for (std::size_t i = 0; i < s->npages / region_pages(); ++i) ar->regions[r + i] = to;
 }
 
+// free_before: a free span ending just below page i of ar, or nullptr;
+// free_at: one starting at page i (i < ar->npages).
+Span* free_before(Arena* ar, std::size_t i) {
+  Span* p = i % region_pages() == 0 ? ar->free_end[i / region_pages() - 1] : span_at(ar, i - 1);
+  std::uintptr_t at = ar->base + i * page();
+  return p && p->state == SpanState::free && p->base + p->npages * page() == at ? p : nullptr;
+}
+Span* free_at(Arena* ar, std::size_t i) {
+  Span* n = i % region_pages() == 0 ? ar->free_start[i / region_pages()] : span_at(ar, i);
+  return n && n->state == SpanState::free && n->base == ar->base + i * page() ? n : nullptr;
+}
+
 // map_set: all: s is in use: map all its pages (or its regions); else s is
-// free: map its ends.
+// free: mark its ends.
 void map_set(Span* s, bool all) {
   Arena* ar = arena_of(s->base);
   std::size_t first = (s->base - ar->base) / page();
@@ -99,8 +137,15 @@ void map_set(Span* s, bool all) {
     }
     for (std::size_t i = 0; i < s->npages; ++i) ar->map[first + i] = s;
   } else {
-    ar->map[first] = s;
-    ar->map[first + s->npages - 1] = s;
+    std::size_t end = first + s->npages;
+    if (first % region_pages() == 0)
+      ar->free_start[first / region_pages()] = s;
+    else
+      ar->map[first] = s;
+    if (end % region_pages() == 0)
+      ar->free_end[end / region_pages() - 1] = s;
+    else
+      ar->map[end - 1] = s;
   }
 }
 
@@ -130,8 +175,7 @@ void insert_free(Span* s) {
   Arena* ar = arena_of(s->base);
   std::size_t first = (s->base - ar->base) / page();
   if (first > 0) {
-    Span* p = span_at(ar, first - 1);
-    if (p && p->state == SpanState::free && p->base + p->npages * page() == s->base) {
+    if (Span* p = free_before(ar, first)) {
       list_remove(p);
       p->npages += s->npages;
       p->released += s->released;
@@ -143,8 +187,7 @@ void insert_free(Span* s) {
   }
   std::size_t end = (s->base - ar->base) / page() + s->npages;
   if (end < ar->npages) {
-    Span* n = span_at(ar, end);
-    if (n && n->state == SpanState::free && n->base == s->base + s->npages * page()) {
+    if (Span* n = free_at(ar, end)) {
       list_remove(n);
       s->npages += n->npages;
       s->released += n->released;
@@ -165,13 +208,16 @@ void grow(std::size_t npages) {
   std::size_t np = bytes / page();
   auto* map = static_cast<Span**>(os::reserve(np * sizeof(Span*)));
   if (map == nullptr) fatal("out of memory: cannot reserve a page map");
-  auto* regions = static_cast<Span**>(os::reserve((bytes / kRegionBytes + 1) * sizeof(Span*)));
+  std::size_t nregions = bytes / kRegionBytes + 1;
+  auto* regions = static_cast<Span**>(os::reserve(3 * nregions * sizeof(Span*)));
   if (regions == nullptr) fatal("out of memory: cannot reserve a region map");
   auto* ar = static_cast<Arena*>(persistent_alloc(sizeof(Arena)));
   ar->base = reinterpret_cast<std::uintptr_t>(base);
   ar->npages = np;
   ar->map = map;
   ar->regions = regions;
+  ar->free_start = regions + nregions;
+  ar->free_end = regions + 2 * nregions;
   ar->next = heap.arenas.load(std::memory_order_relaxed);
   heap.arenas.store(ar, std::memory_order_release);
   heap.reserved += bytes;
@@ -348,9 +394,8 @@ std::size_t mheap_release_arenas(std::size_t min_bytes) {
   LockGuard l(heap.lock);
   std::size_t total = 0;
   for (Arena* ar = heap.arenas.load(std::memory_order_acquire); ar; ar = ar->next) {
-    // An arena's first page always starts a span, whose map entry is set.
-    Span* s = span_at(ar, 0);
-    if (s == nullptr || s->state != SpanState::free || s->base != ar->base || s->npages != ar->npages) continue;
+    Span* s = free_at(ar, 0);
+    if (s == nullptr || s->npages != ar->npages) continue;
     std::size_t unreleased = (s->npages - s->released) * page();
     if (unreleased < min_bytes) continue;
     os::reset(reinterpret_cast<void*>(ar->base), ar->npages * page());
