@@ -80,7 +80,8 @@ Span* mheap_alloc(std::size_t npages, bool regions = false);  // GORT_SYSTEMSTAC
 // mheap_free: s back to the heap. s->guarded: guards may be left in it.
 void mheap_free(Span* s);               // GORT_SYSTEMSTACK
 // mheap_release_arenas: every arena that is all free and has at least
-// min_bytes handed out since it was last released goes back to the OS whole
+// min_bytes (or half the arena) handed out since it was last released goes
+// back to the OS whole
 // (os::reset: its pages, guards and page tables in one call), its page map
 // too. Returns the bytes released. For the end of a run (run.cpp).
 std::size_t mheap_release_arenas(std::size_t min_bytes);  // GORT_SYSTEMSTACK

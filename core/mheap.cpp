@@ -396,8 +396,9 @@ std::size_t mheap_release_arenas(std::size_t min_bytes) {
   for (Arena* ar = heap.arenas.load(std::memory_order_acquire); ar; ar = ar->next) {
     Span* s = free_at(ar, 0);
     if (s == nullptr || s->npages != ar->npages) continue;
+    // At most half an arena: 32-bit CPUs' arenas are 64 MiB.
     std::size_t unreleased = (s->npages - s->released) * page();
-    if (unreleased < min_bytes) continue;
+    if (unreleased < min_bytes && unreleased < ar->npages * page() / 2) continue;
     os::reset(reinterpret_cast<void*>(ar->base), ar->npages * page());
     os::release_pages(ar->map, (ar->npages * sizeof(Span*) + page() - 1) / page() * page());
     map_set(s, false);

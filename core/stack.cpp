@@ -22,11 +22,12 @@
 // The cost of a guard's size does not depend on the mechanism (os.hpp): a
 // marker guard is no mapping, an mprotect guard is one mapping whatever its
 // size, and neither is ever committed. What a larger guard costs is address
-// space, plus the page-table entries and the heap's page-map entries over it
-// (8 bytes each per 4 KiB, since the stacks around it are in use). Measured
-// with 10^6 goroutines parked on 4 KiB stacks (Linux 6.18, x86-64): with a
-// 64 KiB guard 4545 bytes of RSS each (4407 with one page: the page map) and
-// 137 bytes of page tables (17), so about 260 bytes per goroutine. So:
+// space, plus the page-table entries over it (8 bytes each per 4 KiB, since
+// the stacks around it are in use; outside RSS). Measured with 10^6
+// goroutines parked on 4 KiB stacks (Linux 6.18, x86-64): with a 64 KiB
+// guard 137 bytes of page tables each (17 with one page). (The heap's page
+// map over the guard cost about as much again, in RSS, until stack spans
+// were made of whole regions, mapped one entry per 2 MiB: mheap.cpp.) So:
 //   64-bit CPUs: 64 KiB (at least a page). Address space is plentiful (10^6
 //     goroutines take 68 GiB of the 128 TiB), arm64's GCC needs it for
 //     -fstack-clash-protection to hold, and it catches unprobed frames up to
