@@ -6,6 +6,15 @@
 // thief stealing half). runnext holds the G readied last by this P, so that
 // a sender and its receiver run back to back. A full ring moves half of
 // itself to the global queue, which lives under sched.lock.
+//
+// A solo P (the only one of its run) has no thieves: runqsteal runs only
+// when gomaxprocs > 1, and every other access from another M (runqempty's
+// reads) is a read. Its owner then takes and puts with plain atomic loads
+// and stores, no read-modify-write: on x86 each locked instruction saved is
+// about 6 ns on the development VM, and a channel round trip made four of
+// them here. The owner changes only at a hand-off (acquirep after pidleget
+// under sched.lock, a P's status CAS, a note wakeup), which orders the old
+// owner's stores before the new owner's loads.
 #include "sched.hpp"
 
 #include "os.hpp"
@@ -128,7 +137,13 @@ std::uint32_t runqgrab(P* p2, G** batch, std::uint32_t batch_head, bool steal_ne
 // wakep reads npidle/nmspinning (see wakep).
 void runqput(Sched& s, P* pp, G* gp, bool next) {
   if (next) {
-    gp = pp->runnext.exchange(gp, std::memory_order_seq_cst);
+    if (pp->solo) {
+      G* old = pp->runnext.load(std::memory_order_relaxed);
+      pp->runnext.store(gp, std::memory_order_release);
+      gp = old;
+    } else {
+      gp = pp->runnext.exchange(gp, std::memory_order_seq_cst);
+    }
     if (gp == nullptr) return;
   }
   for (;;) {
@@ -147,6 +162,19 @@ void runqput(Sched& s, P* pp, G* gp, bool next) {
 // slice.
 G* runqget(P* pp, bool* inherit) {
   G* next = pp->runnext.load(std::memory_order_relaxed);
+  if (pp->solo) {
+    if (next != nullptr) {
+      pp->runnext.store(nullptr, std::memory_order_relaxed);
+      *inherit = true;
+      return next;
+    }
+    *inherit = false;
+    std::uint32_t head = pp->runqhead.load(std::memory_order_relaxed);
+    if (pp->runqtail.load(std::memory_order_relaxed) == head) return nullptr;
+    G* gp = pp->runq[head % kRunqSize].load(std::memory_order_relaxed);
+    pp->runqhead.store(head + 1, std::memory_order_release);
+    return gp;
+  }
   if (next != nullptr && pp->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) {
     *inherit = true;
     return next;

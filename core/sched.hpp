@@ -37,6 +37,10 @@ struct P {
   std::atomic<std::uint32_t> runqtail{0};
   std::atomic<G*> runq[kRunqSize] = {};
   std::atomic<G*> runnext{nullptr};
+  // solo: the run's only P (gomaxprocs 1). Nobody steals from it and no P
+  // is ever idle while its owner runs, so its owner puts and takes with
+  // plain loads and stores, and readying a G wakes nobody (runq.cpp).
+  bool solo = false;
   // Free Gs for reuse, and free stacks per size class (malloc.hpp).
   G* gfree = nullptr;
   std::int32_t gfreecnt = 0;
@@ -141,10 +145,31 @@ Sched* current_sched();
 
 // gopark: park the current G. On g0, after its context is saved, unlockf(gp,
 // lock) runs; if it returns false the G is resumed at once. reason shows in
-// deadlock reports. A G must be made runnable again with goready.
-void gopark(bool (*unlockf)(G*, void*), void* lock, const char* reason);
-// gopark_unlock: park, releasing l once the G is safely parked.
-void gopark_unlock(Lock* l, const char* reason);
+// deadlock reports. A G must be made runnable again with goready. Inline,
+// with mcall (runtime.hpp says why).
+void park_m(G* gp);
+[[noreturn]] void gopark_misuse(const char* reason);
+inline void gopark(bool (*unlockf)(G*, void*), void* lock, const char* reason) {
+  G* gp = getg();
+  M* mp = gp != nullptr ? gp->m : nullptr;
+  if (mp == nullptr || mp->p == nullptr || gp == mp->g0) [[unlikely]]
+    gopark_misuse(reason);
+  mp->waitunlockf = unlockf;
+  mp->waitlock = lock;
+  gp->waitreason = reason;
+  mcall(&park_m);
+}
+// gopark_unlock: park, releasing l (a Lock or a SpinLock) once the G is
+// safely parked.
+template <class L>
+inline void gopark_unlock(L* l, const char* reason) {
+  gopark(
+      [](G*, void* p) {
+        static_cast<L*>(p)->unlock();
+        return true;
+      },
+      l, reason);
+}
 // goready: make a parked G runnable: next on this P (next=true, so that a
 // sender and its receiver run back to back), or at the tail of the queue.
 void goready(G* gp, bool next = true);
@@ -235,7 +260,7 @@ void schedtrace(Sched& s, std::int64_t now, bool detail);
 // Timers (time.cpp).
 void addtimer(Sched& s, timer* t);
 bool deltimer(timer* t);  // true if it removed t before it fired
-std::int64_t next_timer(TimerHeap& h);  // earliest when, or INT64_MAX
+inline std::int64_t next_timer(TimerHeap& h) { return h.next.load(std::memory_order_acquire); }  // earliest when, or INT64_MAX
 void runtimers(TimerHeap& h, std::int64_t now);
 inline bool timers_pending(TimerHeap& h) { return next_timer(h) != INT64_MAX; }
 // timers_clear: detach every pending timer (teardown); owned ones are freed.
