@@ -24,6 +24,7 @@ namespace gort::rt {
 enum class Pstatus : std::uint32_t { idle, running, syscall, dead };
 
 inline constexpr std::uint32_t kRunqSize = 256;
+inline constexpr std::uint32_t kLifoSize = 256;
 
 struct P {
   std::int32_t id = 0;
@@ -37,6 +38,11 @@ struct P {
   std::atomic<std::uint32_t> runqtail{0};
   std::atomic<G*> runq[kRunqSize] = {};
   std::atomic<G*> runnext{nullptr};
+  // New Gs (never run) pushed out of runnext, last in first out for the
+  // owner, stolen one at a time from the oldest end (runq.cpp).
+  std::atomic<std::uint32_t> lifohead{0};  // the oldest: thieves take here
+  std::atomic<std::uint32_t> lifotail{0};  // one past the newest: the owner's end
+  std::atomic<G*> lifo[kLifoSize] = {};
   // solo: the run's only P (gomaxprocs 1). Nobody steals from it and no P
   // is ever idle while its owner runs, so its owner puts and takes with
   // plain loads and stores, and readying a G wakes nobody (runq.cpp).
@@ -197,6 +203,7 @@ std::uint32_t fastrand();
 
 // Run queues (runq.cpp). Local queues: runqput/runqget by the owner only.
 bool runqempty(P* pp);
+std::uint32_t runqlen(P* pp);  // Gs in the ring and the LIFO (not runnext); racy, for traces
 void runqput(Sched& s, P* pp, G* gp, bool next);
 G* runqget(P* pp, bool* inherit);
 G* runqsteal(P* pp, P* p2, bool steal_next);

@@ -162,6 +162,39 @@ TEST(Sched, YieldLetsOthersRun) {
       Config{1});
 }
 
+// A tree of goroutines runs depth first (runq.cpp): each fib(n) spawns
+// fib(n-1) and fib(n-2) and waits for both, and the newest unstarted child
+// runs next, so the goroutines spawned and not yet finished stay a few per
+// level of the tree. Run breadth first (a FIFO queue, as Go's), fib(18)
+// keeps thousands of them at once. One P without threads: deterministic.
+int tree_fib(int n, std::atomic<int>& live, std::atomic<int>& peak) {
+  if (n < 2) return n;
+  int a = 0, b = 0;
+  WaitGroup wg;
+  for (int* r : {&a, &b}) {
+    int now = ++live;
+    for (int p = peak.load(); now > p && !peak.compare_exchange_weak(p, now);) {
+    }
+    wg.add(1);
+    go([&, r, m = r == &a ? n - 1 : n - 2] {
+      *r = tree_fib(m, live, peak);
+      --live;
+      wg.done();
+    });
+  }
+  wg.wait();
+  return a + b;
+}
+
+TEST(Sched, TreeOfGoroutinesRunsDepthFirst) {
+  std::atomic<int> live{0}, peak{0};
+  int r = 0;
+  run([&] { r = tree_fib(18, live, peak); }, Config{1, false});
+  EXPECT_EQ(r, 2584);
+  EXPECT_LE(peak.load(), 4 * 18) << "goroutines spawned and unfinished at once";
+  RecordProperty("peak", peak.load());
+}
+
 // Every thread the runtime starts goes through pthread_create (os::newosproc),
 // and every call of it is counted (thread_count.cpp): a thread that started
 // and exited during the run still shows. The /proc count is kept as a second
