@@ -708,7 +708,7 @@ void goexit0(G* gp) {
   gp->m = nullptr;
   gp->preempt.store(false, std::memory_order_relaxed);
   gfput(s, mp->p, gp);
-  s.ngoroutines.fetch_sub(1, std::memory_order_relaxed);  // after its stack is freed
+  pgcount_add(mp->p, -1);  // after its stack is freed
   if (take_thread) {
     P* pp = releasep();
     if (!s.exiting.load(std::memory_order_acquire)) handoffp(s, pp);
@@ -850,8 +850,13 @@ void newproc(void (*run)(void*), const Ops* ops, void* fobj) {
     gp = gallocator.alloc();
     allgadd(s, gp);
   }
-  s.ngoroutines.fetch_add(1, std::memory_order_relaxed);
-  gp->goid = s.goidgen.fetch_add(1, std::memory_order_relaxed) + 1;
+  pgcount_add(pp, 1);
+  if (pp->goidcache == pp->goidcacheend) {
+    constexpr std::uint64_t kGoidBatch = 16;  // Go's _GoidCacheBatch
+    pp->goidcache = s.goidgen.fetch_add(kGoidBatch, std::memory_order_relaxed);
+    pp->goidcacheend = pp->goidcache + kGoidBatch;
+  }
+  gp->goid = ++pp->goidcache;
   gp->fn_run = run;
   gp->fn_destroy = ops->destroy;
   if (ops->size <= sizeof gp->fn_buf && ops->align <= 16) {

@@ -47,6 +47,12 @@ struct P {
   // is ever idle while its owner runs, so its owner puts and takes with
   // plain loads and stores, and readying a G wakes nobody (runq.cpp).
   bool solo = false;
+  // Goroutine ids taken from Sched::goidgen in batches, and this P's share
+  // of the goroutine count (started here minus ended here; only the owner
+  // writes it): a spawn and an exit touch no shared counter.
+  std::uint64_t goidcache = 0;
+  std::uint64_t goidcacheend = 0;
+  std::atomic<std::int64_t> gcount{0};
   // Free Gs for reuse, and free stacks per size class (malloc.hpp).
   G* gfree = nullptr;
   std::int32_t gfreecnt = 0;
@@ -116,7 +122,7 @@ struct Sched {
   Lock gflock;
   G* gfree = nullptr;
   std::int32_t ngfree = 0;
-  std::atomic<std::int64_t> ngoroutines{0};
+  std::atomic<std::int64_t> ngoroutines{0};  // plus every P's gcount: goroutine_count
   std::int64_t scavenge_delay = 0;
   std::atomic<std::uint64_t> goidgen{0};
   TimerHeap timers;
@@ -144,6 +150,18 @@ struct Sched {
   bool scheddetail = false;
   std::int64_t start_time = 0;
 };
+
+// goroutine_count: goroutines alive in the run (racy: each P adds its own
+// share).
+inline std::int64_t goroutine_count(Sched& s) {
+  std::int64_t n = s.ngoroutines.load(std::memory_order_relaxed);
+  for (std::int32_t i = 0; i < s.gomaxprocs; ++i) n += s.allp[i]->gcount.load(std::memory_order_relaxed);
+  return n;
+}
+// pgcount_add: the owner of pp adds d to its share (no read-modify-write).
+inline void pgcount_add(P* pp, std::int64_t d) {
+  pp->gcount.store(pp->gcount.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
+}
 
 // current_sched: the running run's state, or nullptr. For code that has no
 // M of a run at hand (debug dumps, mem_stats); everything else uses its M's.
