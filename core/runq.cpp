@@ -189,7 +189,8 @@ G* lifoget(P* pp) {
   }
   G* gp = pp->lifo[t % kLifoSize].load(std::memory_order_relaxed);
   if (left == 0) {
-    if (!pp->lifohead.compare_exchange_strong(h, h + 1, std::memory_order_seq_cst)) gp = nullptr;
+    std::uint32_t want = h;  // a failed CAS overwrites it
+    if (!pp->lifohead.compare_exchange_strong(want, h + 1, std::memory_order_seq_cst)) gp = nullptr;
     pp->lifotail.store(h + 1, std::memory_order_relaxed);
   }
   return gp;

@@ -186,6 +186,63 @@ int tree_fib(int n, std::atomic<int>& live, std::atomic<int>& peak) {
   return a + b;
 }
 
+// The run queue alone, on plain threads: an owner puts new Gs (never run)
+// through runnext, which pushes the older ones onto its LIFO, and takes
+// them back while two thieves steal from it. Every G is taken exactly once
+// and the queue is empty at the end of each round: the owner and a thief
+// racing for the last G in the LIFO settle it with one CAS (runq.cpp,
+// lifoget). Rounds of one to three Gs, so that most rounds end in that race
+// (which needs the threads to run at once: on a busy machine a broken CAS
+// shows in about one run in two).
+TEST(RunQueue, OwnerAndThievesTakeEachNewGoroutineOnce) {
+  constexpr int kG = 3;
+  const long kRounds = 2000000 / kScale;
+  rt::Sched s;
+  s.gomaxprocs = 3;
+  rt::P owner, thief[2];
+  rt::P* allp[3] = {&owner, &thief[0], &thief[1]};
+  s.allp = allp;
+  static rt::G gs[kG];
+  std::atomic<int> taken[kG];
+  std::atomic<long> round{0}, done_thieves{0};
+  std::atomic<bool> stop{false};
+  std::atomic<long> bad{0};
+  auto take = [&](rt::G* gp) {
+    if (gp == nullptr) return;
+    long i = gp - gs;
+    if (i < 0 || i >= kG) {
+      ++bad;
+      return;
+    }
+    ++taken[i];
+  };
+  std::thread thieves[2];
+  for (int k = 0; k < 2; ++k)
+    thieves[k] = std::thread([&, k] {
+      while (!stop.load(std::memory_order_relaxed)) take(rt::runqsteal(&thief[k], &owner, false));
+      ++done_thieves;
+    });
+  for (long r = 0; r < kRounds && bad.load() == 0; ++r) {
+    int n = 1 + static_cast<int>(r % kG);
+    for (int i = 0; i < kG; ++i) taken[i].store(0, std::memory_order_relaxed);
+    for (int i = 0; i < n; ++i) rt::runqput(s, &owner, &gs[i], true);
+    bool inherit = false;
+    // Take until every G of the round was taken by someone.
+    for (;;) {
+      take(rt::runqget(&owner, &inherit));
+      int sum = 0;
+      for (int i = 0; i < n; ++i) sum += taken[i].load();
+      if (sum >= n) break;
+    }
+    for (int i = 0; i < n; ++i)
+      if (taken[i].load() != 1) ++bad;
+    if (!rt::runqempty(&owner)) ++bad;
+  }
+  stop = true;
+  for (auto& t : thieves) t.join();
+  EXPECT_EQ(bad.load(), 0) << "a G taken twice or never, or the queue not empty after a round";
+}
+
 TEST(Sched, TreeOfGoroutinesRunsDepthFirst) {
   std::atomic<int> live{0}, peak{0};
   int r = 0;
