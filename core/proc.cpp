@@ -186,18 +186,6 @@ G* gfget(Sched& s, P* pp) {
 
 }  // namespace
 
-const char* status_name(Gstatus st) {
-  switch (st) {
-    case Gstatus::idle: return "idle";
-    case Gstatus::runnable: return "runnable";
-    case Gstatus::running: return "running";
-    case Gstatus::syscall: return "blocking call";
-    case Gstatus::waiting: return "waiting";
-    case Gstatus::dead: return "dead";
-  }
-  return "?";
-}
-
 void freeg(G* gp) {
   if (gp->stack.hi) stackfree(gp->stack);
   gp->stack = Stack{};
@@ -288,6 +276,18 @@ M* mget(Sched& s) {
 // and locked Ms waiting for their G count as asleep.
 void checkdead(Sched& s) {
   if (s.exiting.load(std::memory_order_relaxed)) return;
+  // In a program that can be called back from threads gort did not create
+  // (it calls gort::callback or links gort_callback), goroutines asleep on
+  // channels may be waiting for such a thread: one not yet started, or in C
+  // between two callbacks, is invisible to the counts below, so "nothing
+  // runs" proves nothing. Go decides the same way: with cgo its extra M
+  // counts as running, so checkdead never fires. Rejected: silence only
+  // after the first callback or while one is in progress (examples/
+  // c_callback: the main goroutine waits on a channel before the sensor
+  // threads' first reading and between readings, and was reported dead);
+  // an API for C threads to announce themselves (a C library cannot be
+  // made to call it). Such a program that really deadlocks hangs, as in Go.
+  if (g_foreign_callbacks.load(std::memory_order_relaxed)) return;
   std::int32_t run = s.mcount - s.nmidle - s.nmidlelocked;
   if (run > 0) return;
   if (run < 0)
@@ -851,12 +851,11 @@ void newproc(void (*run)(void*), const Ops* ops, void* fobj) {
     allgadd(s, gp);
   }
   pgcount_add(pp, 1);
-  if (pp->goidcache == pp->goidcacheend) {
-    constexpr std::uint64_t kGoidBatch = 16;  // Go's _GoidCacheBatch
-    pp->goidcache = s.goidgen.fetch_add(kGoidBatch, std::memory_order_relaxed);
-    pp->goidcacheend = pp->goidcache + kGoidBatch;
-  }
-  gp->goid = ++pp->goidcache;
+  // One shared fetch_add per spawn, kept on purpose: ids count up in
+  // creation order across Ps (gdb's `info goroutines`, tracebacks and
+  // tests rely on it). Rejected: Go's per-P batches (goidcache), which
+  // interleave ids from different Ps; a spawn pays one contended atomic for it.
+  gp->goid = s.goidgen.fetch_add(1, std::memory_order_relaxed) + 1;
   gp->fn_run = run;
   gp->fn_destroy = ops->destroy;
   if (ops->size <= sizeof gp->fn_buf && ops->align <= 16) {

@@ -47,11 +47,8 @@ struct P {
   // is ever idle while its owner runs, so its owner puts and takes with
   // plain loads and stores, and readying a G wakes nobody (runq.cpp).
   bool solo = false;
-  // Goroutine ids taken from Sched::goidgen in batches, and this P's share
-  // of the goroutine count (started here minus ended here; only the owner
-  // writes it): a spawn and an exit touch no shared counter.
-  std::uint64_t goidcache = 0;
-  std::uint64_t goidcacheend = 0;
+  // This P's share of the goroutine count (started here minus ended here;
+  // only the owner writes it): an exit touches no shared counter.
   std::atomic<std::int64_t> gcount{0};
   // Free Gs for reuse, and free stacks per size class (malloc.hpp).
   G* gfree = nullptr;
@@ -162,6 +159,9 @@ inline std::int64_t goroutine_count(Sched& s) {
 inline void pgcount_add(P* pp, std::int64_t d) {
   pp->gcount.store(pp->gcount.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
 }
+// g_sched: the running run's state, or nullptr (defined in gdbinfo.cpp,
+// beside the table that leads debuggers to it; read it with current_sched).
+extern std::atomic<Sched*> g_sched;
 
 // current_sched: the running run's state, or nullptr. For code that has no
 // M of a run at hand (debug dumps, mem_stats); everything else uses its M's.
@@ -246,9 +246,24 @@ void stopm();
 [[noreturn]] void schedule();
 [[noreturn]] void execute(G* gp, bool inherit);
 void checkdead(Sched& s);  // sched.lock held
+// The program can be called back from threads gort did not create
+// (cgocall.cpp): checkdead cannot prove a deadlock in it.
+extern std::atomic<bool> g_foreign_callbacks;
 void allgadd(Sched& s, G* gp);
 void mstart(void* arg);
-const char* status_name(Gstatus st);
+// status_name: what tracebacks and debug dumps call a status (also in the
+// debugger's table, gdbinfo.cpp: constexpr for that).
+constexpr const char* status_name(Gstatus st) {
+  switch (st) {
+    case Gstatus::idle: return "idle";
+    case Gstatus::runnable: return "runnable";
+    case Gstatus::running: return "running";
+    case Gstatus::syscall: return "blocking call";
+    case Gstatus::waiting: return "waiting";
+    case Gstatus::dead: return "dead";
+  }
+  return "?";
+}
 void print_goroutines(Sched& s);
 // freeg: give a G's memory back (its stack, its function object). For
 // teardown only.

@@ -79,12 +79,14 @@ TEST(SignalStorm, DuringChannelPingPong) {
   run(
       [&] {
         chan<int> sigs(1024);
+        chan<bool> drained;
         ASSERT_TRUE(signal::notify(sigs, {SIGUSR1}));
-        go([&] {
+        go([&, drained] {
           for (int v : sigs) {
             (void)v;
             received.fetch_add(1);
           }
+          drained.close();
         });
         storm.start();
         // Ping-pong until every signal has been sent.
@@ -106,6 +108,7 @@ TEST(SignalStorm, DuringChannelPingPong) {
         storm.finish();
         signal::stop(sigs);
         sigs.close();
+        drained.recv();  // the reader has counted every delivery (run abandons goroutines)
       },
       Config{2});
   EXPECT_EQ(checksum, expect);
