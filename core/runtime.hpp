@@ -143,11 +143,17 @@ struct M {
   void* proftimer = nullptr;
 };
 
-// getg/setg: the G running on this thread. Out of line on purpose: a
-// goroutine may resume on another thread, and an inlined thread-local read
-// could reuse the previous thread's TLS address computed before the switch.
+// getg/setg: the G running on this thread. Out of line, unless the port
+// offers inline access (GORT_ARCH_TLS_G, port.hpp): a goroutine may resume
+// on another thread, and a plain inlined thread-local access could reuse
+// the previous thread's TLS address computed before the switch.
+#if defined(GORT_ARCH_TLS_G)
+inline G* getg() noexcept { return static_cast<G*>(gort_arch::tls_g_get()); }
+inline void setg(G* gp) noexcept { gort_arch::tls_g_set(gp); }
+#else
 G* getg() noexcept;
 void setg(G* gp) noexcept;
+#endif
 
 // adopt_thread: give the calling thread an M and a g0 over its own stack if it
 // has none, and return its g0. Allocates; call before using the runtime on a
@@ -174,8 +180,21 @@ void systemstack_check(const char* fn);
 }
 
 // mcall(fn): save the current G and call fn(g) on g0's stack. fn must not
-// return; it ends by resuming some G with gogo.
-void mcall(void (*fn)(G*));
+// return; it ends by resuming some G with gogo. Inline, as are its callers
+// on the park path (gopark, gosched): every return taken after the G
+// resumes is mispredicted (the CPU's return-address predictor holds what
+// the other stacks called), so the fewer frames between a runtime entry
+// point and the switch, the cheaper the hand-off (port.hpp, gort_mcall).
+[[noreturn]] void mcall_misuse(G* gp);
+inline void mcall(void (*fn)(G*)) {
+  G* gp = getg();
+  M* mp = gp != nullptr ? gp->m : nullptr;
+  if (mp == nullptr || gp == mp->g0 || gp == mp->gsignal || mp->g0->sched.sp == 0) [[unlikely]]
+    mcall_misuse(gp);
+  G* g0 = mp->g0;
+  setg(g0);
+  gort_mcall(&gp->sched, g0->sched.sp, fn, gp);
+}
 
 namespace detail {
 template <class F>

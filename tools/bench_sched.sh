@@ -5,13 +5,16 @@
 # bench/gort_switch_bench (Google Benchmark) and the Go peers in bench/go/
 # (go test -bench, standard library only, no network), then prints
 #
-#   benchmark | gort ns | Go ns | Boost ns | gort/peer | goal
+#   benchmark | gort ns | Go ns | Boost ns | gort/peer | cpu gort/peer | goal
 #
 # Same run, interleaved. The machine may be shared and its speed drift over
 # minutes, so every repetition runs each row's gort benchmark and its peers
 # back to back (a process each), row after row; a row's ratio is the median
 # over the repetitions of gort's time over the peer's *in that repetition*,
-# and the ns columns are medians too.
+# and the ns columns are medians too. The goal is judged on wall time; the
+# cpu column is the same ratio of process CPU time (every thread, spinning
+# included) per operation, steadier than wall time when other work shares
+# the CPUs.
 #
 # usage: tools/bench_sched.sh [--no-build] [--reps N] [--min-time S] [--rows REGEX]
 #   --no-build    the native preset is already built (./kit bench does that)
@@ -113,7 +116,8 @@ everything = []
 errors = {}
 
 def gbench(binary, name):
-    """ns per operation of one Google Benchmark run (the switch bench: ns per switch)."""
+    """(wall, cpu) ns per operation of one Google Benchmark run (the switch
+    bench: CPU ns per switch, both)."""
     cmd = [binary, "--benchmark_filter=^%s(/|$)" % name, "--benchmark_min_time=%s" % min_time,
            "--benchmark_format=json"]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=log, text=True)
@@ -129,8 +133,10 @@ def gbench(binary, name):
             errors[name] = r.get("error_message", "error")
             return None
         if "ns_per_switch" in r:
-            return r["ns_per_switch"] * 1e9  # stored in seconds
-        return r["real_time"] * to_ns[r.get("time_unit", "ns")]
+            v = r["ns_per_switch"] * 1e9  # stored in seconds
+            return v, v
+        wall = r["real_time"] * to_ns[r.get("time_unit", "ns")]
+        return wall, wall * r.get("cpus", 0)
     errors[name] = "no result"
     return None
 
@@ -146,13 +152,13 @@ def gotest(name):
         errors["Go " + name] = "exit status %d" % p.returncode
         return None
     for line in p.stdout.splitlines():
-        m = re.match(r"^Benchmark(\w+?)(-\d+)?\s+\d+\s+([\d.]+) ns/op", line)
+        m = re.match(r"^Benchmark(\w+?)(-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) cpu-ns/op)?", line)
         if m and m.group(1) == name:
-            return float(m.group(3))
+            return float(m.group(3)), float(m.group(4) or 0)
     errors["Go " + name] = "no result"
     return None
 
-res = {r[0]: {"gort": [], "go": [], "boost": [], "ratio": []} for r in ROWS}
+res = {r[0]: {"gort": [], "go": [], "boost": [], "ratio": [], "cpu_ratio": []} for r in ROWS}
 for rep in range(reps):
     for key, label, g, b, gname, peer, goal in ROWS:
         sw = key == "switch"
@@ -162,10 +168,12 @@ for rep in range(reps):
         d = res[key]
         for k, v in (("gort", gv), ("go", ov), ("boost", bv)):
             if v is not None:
-                d[k].append(v)
+                d[k].append(v[0])
         pv = bv if peer == "boost" else ov
-        if gv is not None and pv:
-            d["ratio"].append(gv / pv)
+        if gv is not None and pv and pv[0]:
+            d["ratio"].append(gv[0] / pv[0])
+            if gv[1] and pv[1]:
+                d["cpu_ratio"].append(gv[1] / pv[1])
     print("bench_sched: repetition %d of %d done" % (rep + 1, reps), file=sys.stderr)
 
 json.dump({"benchmarks": everything, "medians": res}, open(json_path, "w"), indent=1)
@@ -178,7 +186,7 @@ def fmt(v):
         return "n/a"
     return "{:,.0f}".format(v) if v >= 10000 else "{:.1f}".format(v)
 
-table = [("benchmark", "gort ns", "Go ns", "Boost ns", "gort/peer", "goal")]
+table = [("benchmark", "gort ns", "Go ns", "Boost ns", "gort/peer", "cpu gort/peer", "goal")]
 for key, label, g, b, gname, peer, goal in ROWS:
     d = res[key]
     r = med(d["ratio"])
@@ -189,7 +197,9 @@ for key, label, g, b, gname, peer, goal in ROWS:
         verdict = "<= %.2f" % goal
     else:
         verdict = "<= %.2f %s" % (goal, "met" if r <= goal else "MISSED")
-    table.append((label, fmt(med(d["gort"])), fmt(med(d["go"])), fmt(med(d["boost"])), ratio, verdict))
+    c = med(d["cpu_ratio"])
+    cpu = "n/a" if c is None else "%.2f" % c
+    table.append((label, fmt(med(d["gort"])), fmt(med(d["go"])), fmt(med(d["boost"])), ratio, cpu, verdict))
 
 widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
 def line(row):
@@ -204,6 +214,8 @@ for row in table[1:]:
 print("  gort/peer: the median over the repetitions of gort's time over the peer's in the same")
 print("  repetition; the peer is Go, except for the switch (Boost.Context's fiber::resume, per")
 print("  one-way switch). Lower is better; goal: at most that fraction of the peer's time.")
+print("  cpu gort/peer: the same with process CPU time per operation (all threads) instead of")
+print("  wall time; the goal is judged on wall time.")
 print("  Go: %s, GOMAXPROCS as in the row." % (go_version or "not installed"))
 print("  Boost.Fiber: one thread, pooled 64 KiB stacks (ping-pong on 2 Ps: two threads); skynet and")
 print("  fib(27) under a LIFO scheduler (bench/sched_bench.cpp).")
