@@ -59,6 +59,7 @@ struct Span {
   std::uint32_t nslots = 0;
   std::uint32_t nfree = 0;
   std::uintptr_t freelist = 0;   // free slots' stack tops, linked through their top word
+  unsigned stack_id = 0;         // valgrind's id of its first stack (race.hpp), the rest follow
 };
 
 std::size_t heap_page();  // the heap's page: the OS page

@@ -69,6 +69,10 @@ __attribute__((tls_model("initial-exec"))) thread_local G* tls_g = nullptr;
 std::atomic<std::int64_t> next_mid{0};
 }  // namespace
 
+#if GORT_RACE_ASAN
+__attribute__((tls_model("initial-exec"))) thread_local bool race::tls_switching = false;
+#endif
+
 __attribute__((noinline, noipa)) G* getg() noexcept { return tls_g; }
 __attribute__((noinline, noipa)) void setg(G* gp) noexcept { tls_g = gp; }
 
@@ -98,6 +102,7 @@ G* adopt_thread() {
   auto* g0 = new G;
   mcommoninit(mp, g0, nullptr);
   os::current_stack(&g0->stack_lo, &g0->stack_hi);
+  race::fiber_thread(g0->race);
   setg(g0);
   return g0;
 }
@@ -106,7 +111,19 @@ void systemstack_check(const char* fn) {
   if (!on_system_stack(getg())) fatal(fn, " not on system stack");
 }
 
-void mcall(void (*fn)(G*)) {
+namespace {
+
+// mcall_switched: mcall's fn with a sanitizer that must hear of the switch
+// first thing on g0 (race.hpp).
+void mcall_switched(G* gp) {
+  M* mp = gp->m;
+  race::switch_end(mp->g0->race);
+  void (*fn)(G*) = mp->mcallfn;
+  mp->mcallfn = nullptr;
+  fn(gp);
+}
+
+void mcall1(void (*fn)(G*), bool exiting) {
   G* gp = getg();
   if (gp == nullptr) fatal("mcall: no runtime on this thread");
   M* mp = gp->m;
@@ -114,8 +131,20 @@ void mcall(void (*fn)(G*)) {
   G* g0 = mp->g0;
   if (g0->sched.sp == 0) fatal("mcall: g0 has no base context");
   setg(g0);
-  gort_mcall(&gp->sched, g0->sched.sp, fn, gp);
+  if constexpr (race::kStackSwitch) {
+    mp->mcallfn = fn;
+    race::switch_begin(gp->race, exiting, g0->race, g0->stack_lo, g0->stack_hi);
+    gort_mcall(&gp->sched, g0->sched.sp, &mcall_switched, gp);
+    race::switch_end(gp->race);  // resumed by gogo
+  } else {
+    gort_mcall(&gp->sched, g0->sched.sp, fn, gp);
+  }
 }
+
+}  // namespace
+
+void mcall(void (*fn)(G*)) { mcall1(fn, false); }
+void mcall_exit(void (*fn)(G*)) { mcall1(fn, true); }
 
 std::uint32_t fastrand() {
   M* mp = getg()->m;
@@ -198,6 +227,7 @@ const char* status_name(Gstatus st) {
 }
 
 void freeg(G* gp) {
+  race::fiber_free(gp->race);
   if (gp->stack.hi) stackfree(gp->stack);
   gp->stack = Stack{};
   if (gp->fn_obj) {
@@ -233,6 +263,8 @@ void mstart(void* arg) {
   auto* mp = static_cast<M*>(arg);
   G* g0 = mp->g0;
   os::current_stack(&g0->stack_lo, &g0->stack_hi);
+  race::fiber_thread(g0->race);
+  mp->g0_stack_id = race::stack_register(g0->stack_lo, g0->stack_hi);
   setg(g0);
   minit(mp);
   if (gort_gosave(&g0->sched) == 0) {
@@ -688,6 +720,7 @@ void print_goroutines(Sched& s) {
 
 void goexit0(G* gp) {
   M* mp = gp->m;
+  race::fiber_free(gp->race);
   gp->status.store(Gstatus::dead, std::memory_order_relaxed);
   mp->curg = nullptr;
   if (mp->p == nullptr) gogo(mp->g0);  // not a scheduler G: back to g0's base
@@ -721,6 +754,8 @@ namespace {
 // goentry: every scheduler G starts here (gostartcall's fn).
 void goentry(void* arg) {
   auto* gp = static_cast<G*>(arg);
+  race::switch_end(gp->race);
+  race::acquire(reinterpret_cast<void*>(gp->stack.lo));  // from its last user (race.hpp)
   if (gp->is_main) cpuprof_env_start();  // GORTDEBUG=cpuprofile=<path>
 #if defined(__cpp_exceptions)
   try {
@@ -879,6 +914,7 @@ void newproc(void (*run)(void*), const Ops* ops, void* fobj) {
   }
   ops->move_construct(gp->fn_obj, fobj);
   gp->labels = cur->labels;  // inherited (gort::profile::with_labels)
+  race::fiber_new(gp->race, gp->goid);  // the go statement's edge: after everything above
   gp->waitreason = "";
   gp->sched = Gobuf{};
   gp->status.store(Gstatus::runnable, std::memory_order_relaxed);
@@ -951,7 +987,13 @@ std::int64_t nanotime() { return os::nanotime(); }
 }  // namespace gort::detail
 
 extern "C" void gort_goexit1() {
-  gort::rt::mcall(&gort::rt::goexit0);
+  using namespace gort::rt;
+  G* gp = getg();
+  // Its end, for whoever waits for it (run, callback), and its stack, for
+  // the next goroutine on it (race.hpp).
+  race::release(gp);
+  race::release(reinterpret_cast<void*>(gp->stack.lo));
+  gort::rt::mcall_exit(&gort::rt::goexit0);
   gort::rt::fatal("goexit: dead goroutine resumed");
 }
 

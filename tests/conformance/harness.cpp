@@ -22,10 +22,24 @@ Context::Context(void (*fn)(void*), void* arg, std::size_t stack_size) {
   g_.stack_lo = stack_.lo;
   g_.stack_hi = stack_.hi;
   g_.status = rt::Gstatus::runnable;
-  gort_gostartcall(&g_.sched, fn, arg, stack_.hi);
+  if constexpr (rt::race::kStackSwitch) {
+    fn_ = fn;
+    arg_ = arg;
+    rt::race::fiber_new(g_.race, 0);
+    gort_gostartcall(&g_.sched, &Context::entry, this, stack_.hi);
+  } else {
+    gort_gostartcall(&g_.sched, fn, arg, stack_.hi);
+  }
+}
+
+void Context::entry(void* self) {
+  auto* c = static_cast<Context*>(self);
+  rt::race::switch_end(c->g_.race);
+  c->fn_(c->arg_);
 }
 
 Context::~Context() {
+  rt::race::fiber_free(g_.race);
   Stack s = stack_;
   rt::systemstack([s] { rt::stackfree(s); });
 }
@@ -39,6 +53,7 @@ void run(Context& c) {
 
 void switch_to(G* from, G* to) {
   if (gort_gosave(&from->sched) == 0) rt::gogo(to);
+  rt::race::switch_end(from->race);  // resumed by another switch_to's gogo
 }
 
 std::vector<std::uint64_t> random_slots(std::uint64_t seed, int n) {

@@ -13,7 +13,7 @@ constexpr int kEvery = 100;  // a new segment every kEvery calls: 100 segments
 // A segment holds kEvery frames of deep<T>, and every frame carries the
 // area its caller keeps for its callee: 160 bytes on s390x, whose deep<int>
 // frame is 232 bytes, 100 of which a 16 KiB segment could not hold.
-constexpr std::size_t kSegment = rt::kSegmentSize + kEvery * GORT_MIN_FRAME;
+constexpr std::size_t kSegment = (rt::kSegmentSize + kEvery * GORT_MIN_FRAME) * kFrameScale;
 
 struct Small {
   std::int32_t a;
@@ -85,8 +85,8 @@ TEST(Morestack, SegmentBoundsBecomeTheGoroutinesWhileInside) {
   std::uintptr_t local_addr = 0;
   auto fn = [&] {
     rt::morestack([&] {
-      int local = 0;
-      local_addr = reinterpret_cast<std::uintptr_t>(&local);
+      // The frame, not a local's address: ASan may keep locals on a fake stack.
+      local_addr = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
       lo = rt::getg()->stack_lo;
       hi = rt::getg()->stack_hi;
     });
