@@ -228,6 +228,7 @@ const char* status_name(Gstatus st) {
 
 void freeg(G* gp) {
   race::fiber_free(gp->race);
+  if (G* me = getg()) race::fake_stack_free(gp->race, me->stack_lo, me->stack_hi);
   if (gp->stack.hi) stackfree(gp->stack);
   gp->stack = Stack{};
   if (gp->fn_obj) {
@@ -242,6 +243,8 @@ void freeg(G* gp) {
 }
 
 void freem(M* mp) {
+  G* me = getg();
+  if (me != nullptr && mp->gsignal) race::fake_stack_free(mp->gsignal->race, me->stack_lo, me->stack_hi);
   if (mp->gsignal) gallocator.free(mp->gsignal);  // its stack went in unminit
   gallocator.free(mp->g0);
   mallocator.free(mp);

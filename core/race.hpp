@@ -12,8 +12,8 @@
 // stack being left (with the bounds of the stack switched to, and where to
 // keep the leaving one's fake stack), __sanitizer_finish_switch_fiber first
 // thing on the stack arrived at (with that stack's fake stack back). The
-// switches: gogo (g0 to a G), mcall (a G to g0; a G that exits hands over a
-// null slot, which destroys its fake stack), systemstack and morestack
+// switches: gogo (g0 to a G), mcall (a G to g0, also when it exits),
+// systemstack and morestack
 // (there and back, also when an exception unwinds through), the signal
 // handler on gsignal's stack (entry and return; skipped when the signal
 // landed inside a switch, which ASan cannot nest).
@@ -25,8 +25,13 @@
 // real frame lies below the current sp, and a segment's sp says nothing
 // about the frames on the stack it came from (which may lie above or below
 // it): sharing the goroutine's fake stack there would free its live frames.
-// A fake stack costs a mapping per goroutine that has used one (the asan
-// preset turns them on; tests/README say which tests need more mappings).
+// A fake stack is a mapping of some 700 KB. One made and unmade per
+// goroutine (the API's way: a fiber that ends passes a null slot) cost a
+// mmap and a munmap with their TLB shootdowns each, and ran the suite's
+// goroutine churn at 500 goroutines a second; so a G keeps its fake stack
+// when its goroutine exits, for the next goroutine it runs (gfput reuses
+// Gs), and freeg destroys it (fake_stack_free). A fake frame the old
+// goroutine left allocated is only reused later than it would have been.
 // Goroutine stacks are unpoisoned when handed out and poisoned when freed
 // (but their top word, the free list's link), as Go's stackalloc does, so
 // a frame a goroutine left poisoned (it never returned: goexit's) cannot
@@ -139,16 +144,16 @@ extern __attribute__((tls_model("initial-exec"))) thread_local bool tls_switchin
 
 // ---------------------------------------------------------------------------
 // Switches between Gs. switch_begin on the stack being left, just before
-// the switch: to the stack [lo, hi) of `to`; `from_ends`: the G being left
-// never runs again (its fake stack goes). switch_end first thing on the
-// stack arrived at.
+// the switch: to the stack [lo, hi) of `to`; `from_ends`: the goroutine
+// being left has ended (its G keeps its fake stack all the same: see
+// above). switch_end first thing on the stack arrived at.
 
 inline void switch_begin([[maybe_unused]] GState& from, [[maybe_unused]] bool from_ends,
                          [[maybe_unused]] GState& to, [[maybe_unused]] std::uintptr_t lo,
                          [[maybe_unused]] std::uintptr_t hi) {
 #if GORT_RACE_ASAN
   tls_switching = true;
-  __sanitizer_start_switch_fiber(from_ends ? nullptr : &from.fake, reinterpret_cast<const void*>(lo), hi - lo);
+  __sanitizer_start_switch_fiber(&from.fake, reinterpret_cast<const void*>(lo), hi - lo);
 #endif
 #if GORT_RACE_TSAN
   __tsan_switch_to_fiber(to.fiber, 1 /* __tsan_switch_to_fiber_no_sync */);
@@ -254,6 +259,25 @@ struct SignalScope {
   SignalScope(const SignalScope&) = delete;
   SignalScope& operator=(const SignalScope&) = delete;
 };
+
+// fake_stack_free: destroy the fake stack a G keeps (freeg), from code
+// running on the stack [lo, hi): ASan destroys only the current fake stack,
+// so it becomes current for a moment, with the stack bounds unchanged.
+inline void fake_stack_free([[maybe_unused]] GState& g, [[maybe_unused]] std::uintptr_t lo,
+                            [[maybe_unused]] std::uintptr_t hi) {
+#if GORT_RACE_ASAN
+  if (g.fake == nullptr || tls_switching) return;
+  tls_switching = true;
+  void* mine = nullptr;
+  const void* b = reinterpret_cast<const void*>(lo);
+  __sanitizer_start_switch_fiber(&mine, b, hi - lo);
+  __sanitizer_finish_switch_fiber(g.fake, nullptr, nullptr);
+  g.fake = nullptr;
+  __sanitizer_start_switch_fiber(nullptr, b, hi - lo);
+  __sanitizer_finish_switch_fiber(mine, nullptr, nullptr);
+  tls_switching = false;
+#endif
+}
 
 // ---------------------------------------------------------------------------
 // TSan fibers and happens-before edges.

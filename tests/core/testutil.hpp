@@ -8,7 +8,8 @@
 #include "race.hpp"
 
 namespace gort::test {
-constexpr int kScale = GORT_TEST_SCALE;  // >1 under emulation: loops shrink, assertions stay
+constexpr int kScale = GORT_TEST_SCALE;  // >1 under emulation or ASan/TSan: loops shrink, assertions stay
+constexpr bool kEmulated = GORT_TEST_EMULATED;  // run under QEMU
 
 // The sanitizer this build runs under (core/race.hpp), for the few tests
 // whose subject it changes: they skip with GORT_SKIP_UNDER, saying why.
