@@ -15,13 +15,25 @@
 //              round trip (two channel handoffs, two switches each way).
 //              Boost.Fiber: boost::fibers::unbuffered_channel<int>, one
 //              thread.
-//   yield      one goroutine calling gort::yield() on 1 P (nothing else to
-//              run). Boost.Fiber: boost::this_fiber::yield() alone.
-//   yield2     not one of the goals, shown for context: two
-//              goroutines on 1 P taking turns with yield, so that every
-//              yield is a switch through the scheduler (gort's yield returns
-//              at once when nothing else could run, which `yield` measures);
-//              ns per yield. Boost.Fiber: two fibers, this_fiber::yield.
+//   pingpong2  the same on 2 Ps (the scheduler decides where the echo
+//              goroutine runs). Boost.Fiber: the echo loop on a second
+//              thread (its main fiber), so that every handoff crosses
+//              threads: what a fiber library does when the two ends live on
+//              two threads, not what a work-stealing scheduler chooses.
+//   yield      not a goal, shown for context: one goroutine calling
+//              gort::yield() on 1 P (nothing else to run; gort's yield then
+//              returns at once). Boost.Fiber: boost::this_fiber::yield()
+//              alone.
+//   yield2     two goroutines on 1 P taking turns with yield, so that every
+//              yield is a switch through the scheduler; ns per yield.
+//              Boost.Fiber: two fibers, this_fiber::yield.
+//   skynet     the skynet benchmark (github.com/atemerev/skynet) on 2 Ps: a
+//              10-ary tree of goroutines with 10^6 leaves (1,111,111
+//              goroutines); a leaf sends its number on its parent's
+//              unbuffered channel, an inner node the sum of its ten
+//              children's; ns per tree. Boost.Fiber: a fiber per node and
+//              a buffered_channel of 16 (see SkynetChan), one thread of its
+//              own, LifoDispatchFirst (as fib27, for the same reason).
 //   fib27      fork-join Fibonacci(27), a goroutine per call on 2 Ps: fib(n)
 //              for n >= 2 spawns fib(n-1) and fib(n-2) as goroutines and
 //              joins them with a WaitGroup; ns per fib(27) (635,620
@@ -72,6 +84,8 @@ namespace {
 constexpr int kSpawnBatch = 1000;  // spawns between two waits
 constexpr int kFibN = 27;
 constexpr int kFibResult = 196418;  // fib(27)
+constexpr std::int64_t kSkynetSize = 1000000;
+constexpr std::int64_t kSkynetResult = 499999500000;  // 0 + 1 + ... + 999999
 
 using Clock = std::chrono::steady_clock;
 
@@ -150,28 +164,29 @@ void gort_spawn(benchmark::State& state) {
   });
 }
 
-void gort_pingpong(benchmark::State& state) {
-  in_gort(state, 1, "wrong value echoed", [](std::int64_t n) {
-    gort::chan<std::int64_t> ping, pong;
-    gort::go([ping, pong] {
-      while (auto v = ping.recv()) pong.send(*v);
-    });
-    for (int i = 0; i < 1000; ++i) {  // warm-up: the echo goroutine's first run
-      ping.send(i);
-      pong.recv();
-    }
-    Window w = timed([&] {
-      bool ok = true;
-      for (std::int64_t i = 0; i < n; ++i) {
-        ping.send(i);
-        ok &= *pong.recv() == i;
-      }
-      return ok;
-    });
-    ping.close();
-    return w;
+Window gort_pingpong_n(std::int64_t n) {
+  gort::chan<std::int64_t> ping, pong;
+  gort::go([ping, pong] {
+    while (auto v = ping.recv()) pong.send(*v);
   });
+  for (int i = 0; i < 1000; ++i) {  // warm-up: the echo goroutine's first run
+    ping.send(i);
+    pong.recv();
+  }
+  Window w = timed([&] {
+    bool ok = true;
+    for (std::int64_t i = 0; i < n; ++i) {
+      ping.send(i);
+      ok &= *pong.recv() == i;
+    }
+    return ok;
+  });
+  ping.close();
+  return w;
 }
+
+void gort_pingpong(benchmark::State& state) { in_gort(state, 1, "wrong value echoed", gort_pingpong_n); }
+void gort_pingpong2(benchmark::State& state) { in_gort(state, 2, "wrong value echoed", gort_pingpong_n); }
 
 void gort_yield(benchmark::State& state) {
   in_gort(state, 1, "", [](std::int64_t n) {
@@ -227,6 +242,36 @@ int gort_fib(int n) {
   return a + b;
 }
 
+void gort_skynet_node(gort::chan<std::int64_t> c, std::int64_t num, std::int64_t size) {
+  if (size == 1) {
+    c.send(num);
+    return;
+  }
+  gort::chan<std::int64_t> rc;
+  for (std::int64_t i = 0; i < 10; ++i)
+    gort::go([rc, sub = num + i * (size / 10), size] { gort_skynet_node(rc, sub, size / 10); });
+  std::int64_t sum = 0;
+  for (int i = 0; i < 10; ++i) sum += *rc.recv();
+  c.send(sum);
+}
+
+std::int64_t gort_skynet_root(std::int64_t size) {
+  gort::chan<std::int64_t> c;
+  gort::go([c, size] { gort_skynet_node(c, 0, size); });
+  return *c.recv();
+}
+
+void gort_skynet(benchmark::State& state) {
+  in_gort(state, 2, "wrong skynet sum", [](std::int64_t n) {
+    gort_skynet_root(1000);  // warm-up
+    return timed([n] {
+      bool ok = true;
+      for (std::int64_t i = 0; i < n; ++i) ok &= gort_skynet_root(kSkynetSize) == kSkynetResult;
+      return ok;
+    });
+  });
+}
+
 void gort_fib27(benchmark::State& state) {
   in_gort(state, 2, "wrong fib(27)", [](std::int64_t n) {
     gort_fib(18);  // warm-up
@@ -276,6 +321,33 @@ void boost_fiber_pingpong(benchmark::State& state) {
   const std::int64_t n = state.max_iterations;
   fibers::unbuffered_channel<std::int64_t> ping, pong;
   fibers::fiber echo([&] {
+    std::int64_t v;
+    while (ping.pop(v) == fibers::channel_op_status::success) pong.push(v);
+  });
+  std::int64_t v = 0;
+  for (int i = 0; i < 1000; ++i) {
+    ping.push(i);
+    pong.pop(v);
+  }
+  Window w = timed([&] {
+    bool ok = true;
+    for (std::int64_t i = 0; i < n; ++i) {
+      ping.push(i);
+      ok &= pong.pop(v) == fibers::channel_op_status::success && v == i;
+    }
+    return ok;
+  });
+  ping.close();
+  echo.join();
+  report(state, w, "wrong value echoed");
+}
+
+// The echo loop runs on a second thread's main fiber: every push wakes the
+// other thread (Boost.Fiber's remote-ready path).
+void boost_fiber_pingpong2(benchmark::State& state) {
+  const std::int64_t n = state.max_iterations;
+  fibers::unbuffered_channel<std::int64_t> ping, pong;
+  std::thread echo([&] {
     std::int64_t v;
     while (ping.pop(v) == fibers::channel_op_status::success) pong.push(v);
   });
@@ -391,8 +463,57 @@ int fiber_fib(fibers::pooled_fixedsize_stack& stacks, int n) {
   return a + b;
 }
 
-// On a thread of its own, so that the benchmark thread keeps round_robin
-// (a thread's algorithm is chosen once, before its first fiber).
+// Buffered (16), as in Boost.Fiber's own skynet example: a detached child
+// may still be inside an unbuffered push when its parent, having taken the
+// value, destroys the channel.
+using SkynetChan = fibers::buffered_channel<std::int64_t>;
+
+void fiber_skynet(fibers::pooled_fixedsize_stack& stacks, SkynetChan& c,
+                  std::int64_t num, std::int64_t size) {
+  if (size == 1) {
+    c.push(num);
+    return;
+  }
+  SkynetChan rc(16);
+  for (std::int64_t i = 0; i < 10; ++i)
+    fibers::fiber(std::allocator_arg, stacks, [&stacks, &rc, sub = num + i * (size / 10), size] {
+      fiber_skynet(stacks, rc, sub, size / 10);
+    }).detach();
+  std::int64_t sum = 0, v = 0;
+  for (int i = 0; i < 10; ++i) {
+    rc.pop(v);
+    sum += v;
+  }
+  c.push(sum);
+}
+
+std::int64_t fiber_skynet_root(fibers::pooled_fixedsize_stack& stacks, std::int64_t size) {
+  SkynetChan c(16);
+  fibers::fiber(std::allocator_arg, stacks, [&stacks, &c, size] { fiber_skynet(stacks, c, 0, size); }).detach();
+  std::int64_t v = 0;
+  c.pop(v);
+  return v;
+}
+
+// skynet and fib27 run on a thread of their own, so that the benchmark
+// thread keeps round_robin (a thread's algorithm is chosen once, before its
+// first fiber).
+void boost_fiber_skynet(benchmark::State& state) {
+  const std::int64_t n = state.max_iterations;
+  Window w;
+  std::thread([&w, n] {
+    fibers::use_scheduling_algorithm<LifoDispatchFirst>();
+    fibers::pooled_fixedsize_stack stacks(kFiberStack);
+    fiber_skynet_root(stacks, 1000);
+    w = timed([&stacks, n] {
+      bool ok = true;
+      for (std::int64_t i = 0; i < n; ++i) ok &= fiber_skynet_root(stacks, kSkynetSize) == kSkynetResult;
+      return ok;
+    });
+  }).join();
+  report(state, w, "wrong skynet sum");
+}
+
 void boost_fiber_fib27(benchmark::State& state) {
   const std::int64_t n = state.max_iterations;
   Window w;
@@ -414,10 +535,14 @@ BENCHMARK(gort_spawn)->UseManualTime();
 BENCHMARK(boost_fiber_spawn)->UseManualTime();
 BENCHMARK(gort_pingpong)->UseManualTime();
 BENCHMARK(boost_fiber_pingpong)->UseManualTime();
+BENCHMARK(gort_pingpong2)->UseManualTime();
+BENCHMARK(boost_fiber_pingpong2)->UseManualTime();
 BENCHMARK(gort_yield)->UseManualTime();
 BENCHMARK(boost_fiber_yield)->UseManualTime();
 BENCHMARK(gort_yield2)->UseManualTime();
 BENCHMARK(boost_fiber_yield2)->UseManualTime();
+BENCHMARK(gort_skynet)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(boost_fiber_skynet)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(gort_fib27)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(boost_fiber_fib27)->UseManualTime()->Unit(benchmark::kMillisecond);
 
@@ -428,7 +553,8 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::AddCustomContext("boost_version", BOOST_LIB_VERSION);
   benchmark::AddCustomContext("boost_fiber_scheduler",
-                              "round_robin on one thread; fib27: LifoDispatchFirst on one thread");
+                              "round_robin on one thread; pingpong2: two threads; skynet, fib27: "
+                              "LifoDispatchFirst on one thread");
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -76,6 +76,11 @@ endif()
 file(GLOB GORT_OS_SOURCES "${_gort_osdir}/*.cpp")
 list(FILTER GORT_OS_SOURCES EXCLUDE REGEX "/(futex|sema)_[^/]*\\.cpp$")
 list(APPEND GORT_OS_SOURCES "${_gort_osdir}/${GORT_LOCK}_${GORT_OS}.cpp")
+# Pieces written once for the OS ports that build against their POSIX libc
+# headers (solaris declares its system interface itself).
+if(GORT_OS STREQUAL "linux" OR GORT_OS STREQUAL "darwin")
+  list(APPEND GORT_OS_SOURCES "${PROJECT_SOURCE_DIR}/os/posix/map_file_posix.cpp")
+endif()
 set(GORT_LOCK_SOURCE "${PROJECT_SOURCE_DIR}/core/lock_${GORT_LOCK}.cpp")
 
 # The signal-context accessors of this OS for this CPU (os/<os>/sigctxt_<cpu>.hpp).
@@ -84,25 +89,60 @@ if(NOT EXISTS "${GORT_SIGCTXT}")
   message(FATAL_ERROR "gort: os/${GORT_OS}/sigctxt_${GORT_CPU}.hpp is missing "
                       "(the signal-context accessors; docs/PORTING.md, signals)")
 endif()
-# The unwinder's table format (core/unwind_impl.hpp): ARM EHABI where the
-# CPU's gort_arch.h says GORT_UNWIND_EHABI (one fact, read by C++ and here),
-# DWARF CFI otherwise.
-file(STRINGS "${PROJECT_SOURCE_DIR}/arch/${GORT_CPU}/gort_arch.h" _gort_ehabi
-     REGEX "^#define[ \t]+GORT_UNWIND_EHABI[ \t]+1")
-if(_gort_ehabi)
-  set(GORT_UNWIND_SOURCES "${PROJECT_SOURCE_DIR}/arch/arm/unwind_ehabi.cpp")
+# The unwinder's strategy (core/unwind_impl.hpp: frame_prepare and
+# frame_step), one file, chosen here:
+#   dwarf  core/unwind_dwarf.cpp: DWARF CFI from .eh_frame (the default)
+#   ehabi  arch/arm/unwind_ehabi.cpp: ARM EHABI tables, where the CPU's
+#          gort_arch.h says GORT_UNWIND_EHABI (one fact, read by C++ and here)
+#   fp     core/unwind_fp.cpp: the frame-pointer chain, where the CPU's
+#          gort_arch.h says GORT_FP_RECORD (frame records {caller's fp,
+#          return address}). Mach-O's default: Apple's linkers keep DWARF
+#          only for the few functions compact unwind cannot describe
+#          (core/unwind_fp.cpp says why, and what was rejected).
+# GORT_UNWIND overrides the default: the kit's "fp" variant builds Linux
+# with the frame-pointer strategy, so that darwin's strategy runs here.
+set(GORT_UNWIND "" CACHE STRING "dwarf, ehabi or fp (empty: the target's default)")
+set(_gort_arch_h "${PROJECT_SOURCE_DIR}/arch/${GORT_CPU}/gort_arch.h")
+file(STRINGS "${_gort_arch_h}" _gort_ehabi REGEX "^#define[ \t]+GORT_UNWIND_EHABI[ \t]+1")
+file(STRINGS "${_gort_arch_h}" _gort_fp_record REGEX "^#define[ \t]+GORT_FP_RECORD[ \t]+1")
+if(GORT_UNWIND)
+  set(GORT_UNWIND_FORMAT ${GORT_UNWIND})
+elseif(GORT_OBJECT_FORMAT STREQUAL "Mach-O")
+  set(GORT_UNWIND_FORMAT fp)
+elseif(_gort_ehabi)
   set(GORT_UNWIND_FORMAT ehabi)
 else()
-  set(GORT_UNWIND_SOURCES "${PROJECT_SOURCE_DIR}/core/unwind_dwarf.cpp")
   set(GORT_UNWIND_FORMAT dwarf)
 endif()
-# The object format's reader for the unwinder's module table: ELF systems
-# share os/elf/ (Linux here; solaris later). darwin will bring a Mach-O one.
-if(GORT_OS MATCHES "^(linux|solaris)$")
+if(GORT_UNWIND_FORMAT STREQUAL "ehabi")
+  if(NOT _gort_ehabi)
+    message(FATAL_ERROR "gort: GORT_UNWIND=ehabi: arch/${GORT_CPU}/gort_arch.h does not define GORT_UNWIND_EHABI")
+  endif()
+  set(GORT_UNWIND_SOURCES "${PROJECT_SOURCE_DIR}/arch/arm/unwind_ehabi.cpp")
+elseif(GORT_UNWIND_FORMAT STREQUAL "fp")
+  if(NOT _gort_fp_record)
+    message(FATAL_ERROR "gort: GORT_UNWIND=fp: arch/${GORT_CPU}/gort_arch.h does not define GORT_FP_RECORD "
+                        "(this CPU's frame records are not {caller's fp, return address}; docs/PORTING.md)")
+  endif()
+  set(GORT_UNWIND_SOURCES "${PROJECT_SOURCE_DIR}/core/unwind_fp.cpp")
+elseif(GORT_UNWIND_FORMAT STREQUAL "dwarf")
+  if(_gort_ehabi)
+    message(FATAL_ERROR "gort: GORT_UNWIND=dwarf: arch/${GORT_CPU} emits ARM EHABI tables, not .eh_frame")
+  endif()
+  set(GORT_UNWIND_SOURCES "${PROJECT_SOURCE_DIR}/core/unwind_dwarf.cpp")
+else()
+  message(FATAL_ERROR "gort: GORT_UNWIND=${GORT_UNWIND}: dwarf, ehabi or fp")
+endif()
+# The object format's reader for the unwinder's module table
+# (core/unwind_impl.hpp: module_load): ELF systems share os/elf/, Mach-O
+# ones os/macho/.
+if(GORT_OBJECT_FORMAT STREQUAL "ELF")
   set(GORT_OBJFMT elf)
   list(APPEND GORT_UNWIND_SOURCES "${PROJECT_SOURCE_DIR}/os/elf/elf_modules.cpp")
 else()
-  message(FATAL_ERROR "gort: no object-format reader for os/${GORT_OS} (core/unwind_impl.hpp: module_load)")
+  set(GORT_OBJFMT macho)
+  list(APPEND GORT_UNWIND_SOURCES "${PROJECT_SOURCE_DIR}/os/macho/macho_modules.cpp"
+                                  "${PROJECT_SOURCE_DIR}/os/macho/macho_image.cpp")
 endif()
 
 # What this build can prove: run its tests (natively or under an emulator),

@@ -64,6 +64,10 @@
 
 namespace gort::rt {
 
+// Set before main in a program that can be called back (detail.hpp's
+// ForeignCallbacks, capi_callback.cpp); read by checkdead.
+std::atomic<bool> g_foreign_callbacks{false};
+
 namespace {
 
 // The calling thread's stack bounds, for a borrowed M's g0 (os::current_stack
@@ -424,6 +428,11 @@ int cgocallback(void (*fn)(void*), void* arg) {
 
 [[noreturn]] void callback_no_runtime() { fatal("gort::callback with no runtime running"); }
 
+bool note_foreign_callbacks() noexcept {
+  g_foreign_callbacks.store(true, std::memory_order_relaxed);
+  return true;
+}
+
 void lock_os_thread() {
   G* gp = getg();
   if (!in_goroutine()) fatal("gort::lock_os_thread called outside a goroutine of gort::run");
@@ -444,4 +453,3 @@ void unlock_os_thread() {
 
 }  // namespace gort::detail
 
-extern "C" int gort_callback(void (*fn)(void*), void* arg) { return gort::detail::cgocallback(fn, arg); }

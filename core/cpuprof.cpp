@@ -69,7 +69,9 @@ struct Profiler {
   Cell* cells = nullptr;
   std::atomic<std::uint32_t> head{0};  // next cell to claim
   std::uint32_t tail = 0;              // next cell to read (the drainer)
-  std::atomic<std::int64_t> lost{0};
+  // Word-sized: the handler adds to it, and a 64-bit atomic is a lock in
+  // libatomic where the CPU has no 64-bit atomics (MIPS32, ARMv5).
+  std::atomic<std::uintptr_t> lost{0};
   std::unordered_map<Key, std::int64_t, KeyHash> counts;
   std::FILE* file = nullptr;
   int hz = 100;
@@ -122,7 +124,7 @@ void finish_locked() {
   samples.reserve(prof.counts.size());
   for (auto& [k, n] : prof.counts) samples.push_back(ProfSample{k.pcs, k.labels, n});
   std::int64_t duration = os::nanotime() - prof.start_ns;
-  if (!write_pprof(prof.file, samples, prof.hz, prof.start_unix_ns, duration, prof.lost.load()))
+  if (!write_pprof(prof.file, samples, prof.hz, prof.start_unix_ns, duration, static_cast<std::int64_t>(prof.lost.load())))
     print("gort: profile: writing the profile failed\n");
   std::fclose(prof.file);
   prof.file = nullptr;

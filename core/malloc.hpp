@@ -25,11 +25,11 @@
 //   FixAlloc<T>        fixed-size runtime objects (G, M) from chunks that are
 //                      never returned, with a free list.
 //
-// The rule (DESIGN.md invariant 1): every entry point that touches heap or
+// The rule (as in Go's runtime): every entry point that touches heap or
 // pool state is GORT_SYSTEMSTACK and checks it on entry, so no goroutine
 // stack (which could be switched away from mid-operation, or be the very
-// stack being freed) ever holds these locks. Invariant 3: the scavenger takes
-// the heap lock only on g0 (sysmon's, or the idle M's).
+// stack being freed) ever holds these locks; and the scavenger takes the
+// heap lock only on g0 (sysmon's, or the idle M's).
 #pragma once
 
 #include <cstddef>

@@ -214,18 +214,6 @@ G* gfget(Sched& s, P* pp) {
 
 }  // namespace
 
-const char* status_name(Gstatus st) {
-  switch (st) {
-    case Gstatus::idle: return "idle";
-    case Gstatus::runnable: return "runnable";
-    case Gstatus::running: return "running";
-    case Gstatus::syscall: return "blocking call";
-    case Gstatus::waiting: return "waiting";
-    case Gstatus::dead: return "dead";
-  }
-  return "?";
-}
-
 void freeg(G* gp) {
   race::fiber_free(gp->race);
   if (G* me = getg()) race::fake_stack_free(gp->race, me->stack_lo, me->stack_hi);
@@ -322,6 +310,18 @@ M* mget(Sched& s) {
 // and locked Ms waiting for their G count as asleep.
 void checkdead(Sched& s) {
   if (s.exiting.load(std::memory_order_relaxed)) return;
+  // In a program that can be called back from threads gort did not create
+  // (it calls gort::callback or links gort_callback), goroutines asleep on
+  // channels may be waiting for such a thread: one not yet started, or in C
+  // between two callbacks, is invisible to the counts below, so "nothing
+  // runs" proves nothing. Go decides the same way: with cgo its extra M
+  // counts as running, so checkdead never fires. Rejected: silence only
+  // after the first callback or while one is in progress (examples/
+  // c_callback: the main goroutine waits on a channel before the sensor
+  // threads' first reading and between readings, and was reported dead);
+  // an API for C threads to announce themselves (a C library cannot be
+  // made to call it). Such a program that really deadlocks hangs, as in Go.
+  if (g_foreign_callbacks.load(std::memory_order_relaxed)) return;
   std::int32_t run = s.mcount - s.nmidle - s.nmidlelocked;
   if (run > 0) return;
   if (run < 0)

@@ -70,7 +70,6 @@ constexpr std::size_t kDefaultStack = 64 * 1024;
 // promptly when a goroutine is stuck.
 constexpr std::int64_t kAbandonAfterNs = 100'000'000;
 
-std::atomic<Sched*> g_sched{nullptr};
 std::atomic<bool> g_running{false};
 
 // teardown: free what the run still holds. On the system stack of an M of

@@ -38,6 +38,30 @@ namespace detail {
 struct SegmentScope;
 }
 
+// racy: a relaxed read of a field other threads write without a lock, for
+// the debug printers, crash reports and the unwinder (signal handlers
+// among them): one load, so a pointer checked for null is the one
+// dereferenced. A field wider than a word and than the CPU's atomics (a
+// 64-bit goid on MIPS32 or ARMv5) is read word by word instead and may
+// tear: the compiler's atomic load would be a call into libatomic, which
+// takes a lock, and a handler that interrupted its own thread inside it
+// deadlocks.
+template <class T>
+T racy(const T& x) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  if constexpr (sizeof(T) <= sizeof(std::uintptr_t) || __atomic_always_lock_free(sizeof(T), 0)) {
+    return __atomic_load_n(&x, __ATOMIC_RELAXED);
+  } else {
+    static_assert(sizeof(T) % sizeof(std::uintptr_t) == 0, "racy: whole words only");
+    std::uintptr_t w[sizeof(T) / sizeof(std::uintptr_t)];
+    const auto* src = reinterpret_cast<const std::uintptr_t*>(&x);
+    for (std::size_t i = 0; i < sizeof w / sizeof w[0]; ++i) w[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+    T v;
+    __builtin_memcpy(&v, w, sizeof v);
+    return v;
+  }
+}
+
 enum class Gstatus : std::uint32_t { idle, runnable, running, syscall, waiting, dead };
 
 struct Stack {

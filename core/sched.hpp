@@ -135,6 +135,10 @@ struct Sched {
   std::int64_t start_time = 0;
 };
 
+// g_sched: the running run's state, or nullptr (defined in gdbinfo.cpp,
+// beside the table that leads debuggers to it; read it with current_sched).
+extern std::atomic<Sched*> g_sched;
+
 // current_sched: the running run's state, or nullptr. For code that has no
 // M of a run at hand (debug dumps, mem_stats); everything else uses its M's.
 Sched* current_sched();
@@ -196,9 +200,24 @@ void stopm();
 [[noreturn]] void schedule();
 [[noreturn]] void execute(G* gp, bool inherit);
 void checkdead(Sched& s);  // sched.lock held
+// The program can be called back from threads gort did not create
+// (cgocall.cpp): checkdead cannot prove a deadlock in it.
+extern std::atomic<bool> g_foreign_callbacks;
 void allgadd(Sched& s, G* gp);
 void mstart(void* arg);
-const char* status_name(Gstatus st);
+// status_name: what tracebacks and debug dumps call a status (also in the
+// debugger's table, gdbinfo.cpp: constexpr for that).
+constexpr const char* status_name(Gstatus st) {
+  switch (st) {
+    case Gstatus::idle: return "idle";
+    case Gstatus::runnable: return "runnable";
+    case Gstatus::running: return "running";
+    case Gstatus::syscall: return "blocking call";
+    case Gstatus::waiting: return "waiting";
+    case Gstatus::dead: return "dead";
+  }
+  return "?";
+}
 void print_goroutines(Sched& s);
 // freeg: give a G's memory back (its stack, its function object). For
 // teardown only.

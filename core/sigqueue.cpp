@@ -26,7 +26,31 @@ namespace {
 
 constexpr int kNsig = os::sig::kMax + 1;
 
-std::atomic<std::uint64_t> g_wanted{0};  // bit sig-1: some channel wants sig
+// Wanted: bit sig-1 is set while some channel wants sig. The handler reads
+// it, so it is made of 32-bit words: where the CPU has no 64-bit atomic
+// instructions (MIPS32, ARMv5), a 64-bit atomic is a call into libatomic,
+// which takes a lock, and a handler that interrupted its own thread inside
+// it would deadlock. A signal's bit is in one word; writers (under the
+// queue's lock) store the words one by one. (Not a static_assert of
+// is_always_lock_free: on ARMv5 even 32-bit atomics are calls, to libgcc's
+// kernel-helper ones, which are lock-free; the signal tests check that the
+// handler takes no lock.)
+class Wanted {
+ public:
+  bool has(int sig) const {
+    return (w_[(sig - 1) / 32].load(std::memory_order_acquire) >> ((sig - 1) % 32)) & 1;
+  }
+  void store(std::uint64_t m) {
+    for (int i = 0; i < kWords; ++i) w_[i].store(static_cast<std::uint32_t>(m >> (32 * i)), std::memory_order_release);
+  }
+
+ private:
+  static constexpr int kWords = 2;
+  static_assert(kNsig - 1 <= 32 * kWords, "one bit per signal");
+  std::atomic<std::uint32_t> w_[kWords] = {};
+};
+
+Wanted g_wanted;
 std::atomic<std::uint32_t> g_pending[kNsig];
 std::atomic<std::uint32_t> g_wake{0};  // futex word: 1 when there is something to do
 // Bumped when a run's delivery must end (sigqueue_stop). The delivery
@@ -105,7 +129,7 @@ Sched& run_of(const char* what) {
 
 bool sigqueue_record(int sig) {
   // Async-signal-safe: atomics and a futex wake.
-  if (sig <= 0 || sig >= kNsig || !(g_wanted.load(std::memory_order_acquire) & bit(sig))) return false;
+  if (sig <= 0 || sig >= kNsig || !g_wanted.has(sig)) return false;
   g_pending[sig].fetch_add(1, std::memory_order_relaxed);
   // Wake every waiter: a delivery goroutine of an abandoned run may wait on
   // the same word (it leaves when it sees the generation changed).
@@ -133,7 +157,7 @@ void sigqueue_teardown(Sched& s) {
       delete r;
     }
   }
-  g_wanted.store(0, std::memory_order_release);
+  g_wanted.store(0);
   update_dispositions(before, 0);
   for (auto& p : g_pending) p.store(0, std::memory_order_relaxed);
   g_wake.store(0, std::memory_order_relaxed);
@@ -188,7 +212,7 @@ bool signal_notify(hchan* c, const int* sigs, std::size_t n) {
       q.regs = r;
     }
     r->mask |= mask;
-    g_wanted.store(wanted_locked(q), std::memory_order_release);
+    g_wanted.store(wanted_locked(q));
     start = !q.running;
     q.running = true;
   }
@@ -217,7 +241,7 @@ void signal_stop(hchan* c) {
       break;
     }
     after = wanted_locked(q);
-    g_wanted.store(after, std::memory_order_release);
+    g_wanted.store(after);
   }
   update_dispositions(before, after);
 }

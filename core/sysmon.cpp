@@ -11,14 +11,6 @@ namespace {
 
 constexpr std::int64_t kForcePreemptNs = 10'000'000;
 
-// racy: a relaxed read of a field other threads write without a lock, for
-// the debug printers: one load, so a pointer checked for null is the one
-// dereferenced (two plain loads could see it change in between).
-template <class T>
-T racy(const T& x) {
-  return __atomic_load_n(&x, __ATOMIC_RELAXED);
-}
-
 bool retake(Sched& s, std::int64_t now) {
   bool acted = false;
   for (std::int32_t i = 0; i < s.gomaxprocs; ++i) {
@@ -48,6 +40,21 @@ bool retake(Sched& s, std::int64_t now) {
       } else if (now - pp->sysmon_schedwhen >= kForcePreemptNs) {
         if (M* mp = racy(pp->m))
           if (G* gp = racy(mp->curg)) gp->preempt.store(true, std::memory_order_relaxed);
+        // Work queued behind a goroutine that has run for 10 ms, a P idle
+        // and no M looking for work: start one to steal it. The wakeups
+        // at every ready (wakep) are a heuristic by design: an M that
+        // gives up its P without spinning does not re-check other Ps'
+        // queues, so a G readied while every M was busy or about to sleep
+        // can wait for its own P. Go repairs that by preempting the
+        // running goroutine asynchronously (a signal); gort preempts only
+        // at safe points, so a goroutine that never reaches one would
+        // starve the queue behind it for good (Runq.ReadiedGoroutineRuns-
+        // WhileItsReadierSpins saw it under QEMU, 1 round in a few
+        // hundred). Rejected: a re-check by every M going idle (a scan of
+        // every P on each sleep, which Go avoids for the same reason).
+        if (!runqempty(pp) && s.npidle.load(std::memory_order_seq_cst) > 0 &&
+            s.nmspinning.load(std::memory_order_seq_cst) == 0)
+          wakep(s);
       }
     }
   }

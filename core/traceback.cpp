@@ -12,11 +12,6 @@ namespace gort::rt {
 namespace {
 constexpr int kMaxFrames = 100;
 constexpr int kMaxGoroutines = 1 << 20;
-
-template <class T>
-T racy(const T& x) {
-  return __atomic_load_n(&x, __ATOMIC_RELAXED);
-}
 }  // namespace
 
 void print_frames(UnwindCursor* c) {

@@ -86,11 +86,6 @@ bool stopped(UnwindCursor* c, UnwindStop why) {
   return false;
 }
 
-template <class T>
-T racy(const T& x) {
-  return __atomic_load_n(&x, __ATOMIC_RELAXED);
-}
-
 }  // namespace
 
 namespace unw {

@@ -23,7 +23,10 @@
 // registers tracked, by DWARF number), GORT_DWARF_SP, GORT_DWARF_FP,
 // GORT_DWARF_RA (the return-address column of the CFI), and
 // GORT_GOBUF_DWARF(X): X(dwarf number, Gobuf offset) for every register a
-// Gobuf saves, so a parked goroutine's frame can be rebuilt.
+// Gobuf saves, so a parked goroutine's frame can be rebuilt. Optional:
+// GORT_DWARF_CFA_OFFSET, the CFA minus the caller's sp at the call, where
+// the ABI defines the CFA elsewhere than at that sp (s390x: sp + 160); the
+// DWARF strategy subtracts it where a frame leaves sp's rule unspecified.
 //
 // A walk:
 //   UnwindCursor c;
@@ -42,6 +45,10 @@
 namespace gort::rt {
 
 struct G;
+
+#ifndef GORT_DWARF_CFA_OFFSET
+#define GORT_DWARF_CFA_OFFSET 0  // the CFA is the caller's sp
+#endif
 
 inline constexpr int kUnwindRegs = GORT_DWARF_NREGS;
 inline constexpr int kUnwindRanges = 16;

@@ -868,7 +868,11 @@ UnwindStop frame_step(const Module& m, std::uintptr_t lookup, const UnwindCursor
     bool k = false;
     const Rule& ru = row.regs[i];
     if (i == GORT_DWARF_SP && ru.how == How::unspec) {
-      v = cfa;  // the CFA is the caller's sp
+      // The caller's sp: the CFA less the ABI's offset (0 on most; s390x
+      // defines the CFA as the caller's r15 + 160). GCC describes sp
+      // wherever a frame moves it, so this is a frameless function: a
+      // leaf interrupted by a signal, or a sample in the profiler.
+      v = cfa - static_cast<std::uintptr_t>(GORT_DWARF_CFA_OFFSET);
       k = true;
     } else {
       why = value_of(e, at, i, ru, cfa, &v, &k);

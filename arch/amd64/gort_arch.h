@@ -47,6 +47,11 @@
 #define GORT_DWARF_SP 7
 #define GORT_DWARF_FP 6
 #define GORT_DWARF_RA 16
+// Frame records (the frame-pointer unwinder, core/unwind_fp.cpp): a
+// function that keeps rbp pushes it after the return address and points
+// rbp there, so rbp addresses {caller's rbp, return address}, and the
+// caller's rsp at the call is rbp + 16.
+#define GORT_FP_RECORD 1
 
 // FP environment as the test helpers pack it: MXCSR in bits 0-15, the x87
 // control word in bits 16-31. A and B differ in every bit the FpControl

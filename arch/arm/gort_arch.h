@@ -100,14 +100,6 @@
   "and raises no flags"
 #endif
 
-// GORT_GOBUF_DWARF(X): X(register number, Gobuf offset) for every integer
-// register a Gobuf saves (the unwinder rebuilds a parked G's frame from it;
-// sp and pc are Gobuf's own fields; pc is the return address, lr its own
-// slot).
-#define GORT_GOBUF_DWARF(X)                                                                      \
-  X(4, GOBUF_R4) X(5, GOBUF_R4 + 4) X(6, GOBUF_R4 + 8) X(7, GOBUF_R4 + 12) X(8, GOBUF_R4 + 16) \
-  X(9, GOBUF_R4 + 20) X(10, GOBUF_R4 + 24) X(11, GOBUF_R4 + 28) X(14, GOBUF_LR)
-
 #ifndef __ASSEMBLER__
 #include <cstddef>
 #include <cstdint>

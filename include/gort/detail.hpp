@@ -38,6 +38,15 @@ void on_system_stack(void (*fn)(void*), void* arg);
 // Callbacks from foreign code (core/cgocall.cpp): 0, or GORT_ENORUNTIME.
 int cgocallback(void (*fn)(void*), void* arg);
 [[noreturn]] void callback_no_runtime();
+// A program that can be called back from threads gort did not create (Go's
+// iscgo): set before main by any translation unit that calls
+// gort::callback, and by the object holding the C API's gort_callback.
+// checkdead is silent in such a program (core/proc.cpp says why).
+bool note_foreign_callbacks() noexcept;
+template <class>
+struct ForeignCallbacks {
+  static inline const bool linked = note_foreign_callbacks();
+};
 void lock_os_thread();
 void unlock_os_thread();
 std::int64_t nanotime();

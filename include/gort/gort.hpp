@@ -177,6 +177,8 @@ auto blocking(F&& f) -> std::invoke_result_t<F&> {
 template <class F>
 auto callback(F&& f) -> std::invoke_result_t<F&> {
   using R = std::invoke_result_t<F&>;
+  // Dependent on F, so instantiated only where callback is: set before main.
+  (void)detail::ForeignCallbacks<F>::linked;
   struct Call {
     F* f = nullptr;
     std::conditional_t<std::is_void_v<R>, char, std::optional<std::conditional_t<std::is_void_v<R>, char, R>>> out{};

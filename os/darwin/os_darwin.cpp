@@ -1,6 +1,8 @@
 // os_darwin.cpp: gort's OS port for darwin (macOS, x86-64 and arm64):
-// memory, threads, clocks and the profiler's timer. Signals are in
-// signal_darwin.cpp, the per-thread semaphores in sema_darwin.cpp.
+// memory, threads, clocks. Signals are in signal_darwin.cpp, the
+// per-thread semaphores in sema_darwin.cpp, the profiler's timer and
+// mappings in profile_darwin.cpp, the unwinder's list of images in
+// objects_darwin.cpp.
 //
 // Built and linked here with zig's clang and macOS SDK headers; never run
 // here (docs/PORTING.md says what that proves).
@@ -11,7 +13,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -177,25 +178,5 @@ void detachosproc(void* handle) {
 }
 
 void exit(int code) { ::_exit(code); }
-
-// The profiler's timer: darwin has no per-thread CPU-time timer (no
-// timer_create at all), so, as Go does there, one process-wide
-// setitimer(ITIMER_PROF): SIGPROF goes to whichever thread is running when
-// the process's CPU time crosses the interval.
-ProfTimerScope profile_timer_scope() { return ProfTimerScope::process; }
-
-void profile_timer_start(int hz) {
-  if (hz <= 0) return profile_timer_stop();
-  itimerval it{};
-  it.it_interval.tv_sec = 0;
-  it.it_interval.tv_usec = static_cast<suseconds_t>(hz >= 1000000 ? 1 : 1000000 / hz);
-  it.it_value = it.it_interval;
-  if (setitimer(ITIMER_PROF, &it, nullptr) != 0) rt::fatal("setitimer(ITIMER_PROF) failed, errno ", errno);
-}
-
-void profile_timer_stop() {
-  itimerval it{};
-  setitimer(ITIMER_PROF, &it, nullptr);
-}
 
 }  // namespace gort::os

@@ -1,12 +1,8 @@
 // objects_linux.cpp: the loaded-object hooks of os_objects.hpp for Linux:
 // dl_iterate_phdr (glibc and musl, static programs included) and
-// /proc/self/exe for the program's own file. Called only by unwind_init,
-// outside any signal handler.
-#include <fcntl.h>
+// /proc/self/exe for the program's own file (map_file: os/posix). Called
+// only by unwind_init, outside any signal handler.
 #include <link.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "os_objects.hpp"
 
@@ -44,20 +40,6 @@ int each(struct dl_phdr_info* info, std::size_t, void* data) {
 void loaded_objects(void (*fn)(const LoadedObject& obj, void* arg), void* arg) {
   Walk w{fn, arg};
   dl_iterate_phdr(&each, &w);
-}
-
-bool map_file(const char* path, const void** base, std::size_t* size) {
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  struct stat st;
-  void* p = MAP_FAILED;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-    p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (p == MAP_FAILED) return false;
-  *base = p;
-  *size = static_cast<std::size_t>(st.st_size);
-  return true;
 }
 
 }  // namespace gort::os

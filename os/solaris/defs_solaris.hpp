@@ -41,9 +41,10 @@ inline constexpr int kMADV_FREE = 5;
 inline constexpr int kMADV_PURGE = 9;  // illumos (2018), not Oracle Solaris
 inline constexpr std::intptr_t kMAP_FAILED = -1;
 
-// <sys/unistd.h>: sysconf(3C) names; <sys/fcntl.h>
+// <sys/unistd.h>: sysconf(3C) names, lseek(2); <sys/fcntl.h>
 inline constexpr int kSC_PAGESIZE = 11, kSC_NPROCESSORS_ONLN = 15;
-inline constexpr int kO_RDONLY = 0;
+inline constexpr int kSEEK_END = 2;
+inline constexpr int kO_RDONLY = 0, kO_CLOEXEC = 0x800000;
 
 // <sys/iso/signal_iso.h>, <sys/signal.h>
 inline constexpr int kSIGHUP = 1, kSIGINT = 2, kSIGQUIT = 3, kSIGILL = 4, kSIGTRAP = 5, kSIGABRT = 6,
@@ -59,6 +60,8 @@ inline constexpr int kSIG_BLOCK = 1, kSIG_UNBLOCK = 2, kSIG_SETMASK = 3;
 inline constexpr int kSA_ONSTACK = 0x1, kSA_RESETHAND = 0x2, kSA_RESTART = 0x4, kSA_SIGINFO = 0x8,
                      kSA_NODEFER = 0x10;
 inline constexpr int kSS_ONSTACK = 0x1, kSS_DISABLE = 0x2;
+// <sys/siginfo.h>: si_code of a signal sent by _lwp_kill(2) (pthread_kill)
+inline constexpr int kSI_LWP = -1;
 inline constexpr std::uintptr_t kSIG_DFL = 0, kSIG_IGN = 1;
 
 // sigset_t: 128 bits, signal s is bit (s-1) % 32 of word (s-1) / 32.
@@ -135,6 +138,21 @@ struct Itimerval {
 };
 inline constexpr int kITIMER_PROF = 2;  // per-LWP on illumos (getitimer(2))
 
+// <link.h>, <sys/elf.h>: dl_iterate_phdr(3C)'s record (LP64) and the
+// program header fields it hands out.
+struct Phdr64 {
+  std::uint32_t p_type, p_flags;
+  std::uint64_t p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align;
+};
+inline constexpr std::uint32_t kPT_LOAD = 1, kPF_X = 0x1;
+struct DlPhdrInfo {
+  std::uintptr_t dlpi_addr;  // runtime address = p_vaddr + dlpi_addr
+  const char* dlpi_name;
+  const Phdr64* dlpi_phdr;
+  std::uint16_t dlpi_phnum;
+  unsigned long long dlpi_adds, dlpi_subs;  // only when the size passed says so
+};
+
 // sem_t (<semaphore.h>: the same as sema_t in <sys/synch.h>)
 struct SemT {
   std::uint32_t count;
@@ -171,6 +189,10 @@ static_assert(offsetof(UcontextHead, uc_sigmask) == 16 && offsetof(UcontextHead,
                   sizeof(UcontextHead) <= kUcMcontext,
               "ucontext_t head (LP64)");
 static_assert(sizeof(SemT) == 48, "sem_t");
+static_assert(sizeof(Phdr64) == 56 && offsetof(Phdr64, p_vaddr) == 16 && offsetof(Phdr64, p_memsz) == 40,
+              "Elf64_Phdr");
+static_assert(offsetof(DlPhdrInfo, dlpi_phnum) == 24 && offsetof(DlPhdrInfo, dlpi_adds) == 32,
+              "struct dl_phdr_info (LP64)");
 static_assert(offsetof(PsinfoHead, pr_rssize) == 56, "psinfo_t.pr_rssize");
 
 // libc (sections 2 and 3C), bound by asm label.
@@ -185,11 +207,16 @@ long sys_write(int fd, const void* buf, std::size_t n) __asm__("write");
 long sys_read(int fd, void* buf, std::size_t n) __asm__("read");
 int sys_open(const char* path, int flags, ...) __asm__("open");
 int sys_close(int fd) __asm__("close");
+long sys_lseek(int fd, long off, int whence) __asm__("lseek");
+const char* sys_getexecname() __asm__("getexecname");
+int sys_dl_iterate_phdr(int (*fn)(DlPhdrInfo* info, std::size_t size, void* arg), void* arg)
+    __asm__("dl_iterate_phdr");
 [[noreturn]] void sys_exit(int code) __asm__("_exit");
 char* sys_getenv(const char* name) __asm__("getenv");
 int sys_sched_yield() __asm__("sched_yield");
 HrtimeT sys_gethrtime() __asm__("gethrtime");
 unsigned int sys_lwp_self() __asm__("_lwp_self");
+int sys_lwp_kill(unsigned int lwp, int sig) __asm__("_lwp_kill");  // returns an error number
 int sys_thr_stksegment(StackT* ss) __asm__("thr_stksegment");
 int sys_pthread_attr_init(PthreadAttr* a) __asm__("pthread_attr_init");
 int sys_pthread_attr_destroy(PthreadAttr* a) __asm__("pthread_attr_destroy");

@@ -1,9 +1,11 @@
 // os_solaris.cpp: gort's OS port for illumos and Solaris (amd64): memory,
-// threads, clocks and the profiler's timer. Signals are in
-// signal_solaris.cpp, the per-thread semaphores in sema_solaris.cpp; what
-// the port uses of the OS is declared in defs_solaris.hpp (no system
-// header). Written to the documented interfaces and compiled here; never
-// linked or run here (docs/PORTING.md).
+// threads, clocks. Signals are in signal_solaris.cpp, the per-thread
+// semaphores in sema_solaris.cpp, the profiler's timers in
+// profile_solaris.cpp, the unwinder's list of objects in
+// objects_solaris.cpp; what the port uses of the OS is declared in
+// defs_solaris.hpp (no system header). Written to the documented
+// interfaces and compiled here; never linked or run here
+// (docs/PORTING.md).
 #include <cstdint>
 
 #include "defs_solaris.hpp"
@@ -154,28 +156,5 @@ void detachosproc(void* handle) {
 }
 
 void exit(int code) { sys_exit(code); }
-
-// The profiler's timer: on illumos ITIMER_PROF is a per-LWP timer
-// (getitimer(2): it counts the calling LWP's user and system time and
-// sends SIGPROF to that LWP), so one setitimer per thread gives per-thread
-// CPU-time profiling, what Linux gets from timer_create with
-// SIGEV_THREAD_ID. Rejected: timer_create(CLOCK_THREAD_CPUTIME_ID), whose
-// signal goes to the process, not the thread; ITIMER_REALPROF, which counts
-// wall time.
-ProfTimerScope profile_timer_scope() { return ProfTimerScope::thread; }
-
-void profile_timer_start(int hz) {
-  if (hz <= 0) return profile_timer_stop();
-  Itimerval it{};
-  it.it_interval.tv_usec = hz >= 1000000 ? 1 : 1000000 / hz;
-  it.it_value = it.it_interval;
-  if (sys_setitimer(kITIMER_PROF, &it, nullptr) != 0)
-    rt::fatal("setitimer(ITIMER_PROF) failed, errno ", errno_value());
-}
-
-void profile_timer_stop() {
-  Itimerval it{};
-  sys_setitimer(kITIMER_PROF, &it, nullptr);
-}
 
 }  // namespace gort::os

@@ -15,6 +15,7 @@
 #include "fatal.hpp"
 #include "os.hpp"
 #include "os_defs.hpp"
+#include "profile_solaris.hpp"
 #include "sigctxt.hpp"
 
 namespace gort::os {
@@ -32,6 +33,12 @@ std::atomic<SigHandler> handlers[kNsig];
 
 void sighandler(int sig, Siginfo* info, void* uctx) {
   int saved_errno = errno_value();
+  // The profiler's kicks (profile_solaris.cpp: an LWP arms its own timer)
+  // stop here.
+  if (sig == kSIGPROF && on_sigprof(info)) {
+    *sys_errno() = saved_errno;
+    return;
+  }
   SigInfo si;
   si.sig = sig;
   // SI_FROMUSER: si_code <= 0 (SI_USER, SI_LWP, SI_QUEUE, ...).

@@ -90,6 +90,34 @@ TEST(Callback, ManyForeignThreadsEachCallingBackManyTimes) {
   EXPECT_EQ(rt::chans_live(), chans);
 }
 
+// A goroutine waits on a channel that only a foreign thread's callbacks
+// fill, while that thread is not yet started and later in C between two
+// callbacks, every M of the run idle: no deadlock (checkdead cannot see
+// such a thread; examples/c_callback was reported "all goroutines are
+// asleep" here). The pauses only make the idle moments certain; the test
+// passes however long they take.
+// This program calls gort::callback, so it said so before main
+// (detail.hpp's ForeignCallbacks), and checkdead stays silent in it; gort_core,
+// which never calls back, keeps its deadlock reports (DeadlockDeathTest).
+TEST(Callback, AProgramThatCallsBackSaysSoBeforeMain) { EXPECT_TRUE(rt::g_foreign_callbacks.load()); }
+
+TEST(Callback, AGoroutineWaitingForAForeignThreadsNextCallIsNotDeadlocked) {
+  run(
+      [] {
+        chan<int> c;
+        std::thread t([c] {
+          usleep(100 * 1000);  // before the first call
+          callback([c] { c.send(1); });
+          usleep(200 * 1000);  // in C, invisible to the run
+          callback([c] { c.send(2); });
+        });
+        EXPECT_EQ(*c.recv(), 1);  // every M idles here before the first call
+        EXPECT_EQ(*c.recv(), 2);  // and here before the second
+        blocking([&] { t.join(); });
+      },
+      Config{2});
+}
+
 // Go -> C -> Go -> C -> Go -> C -> Go: depth 3, from several goroutines at
 // once on 2 Ps; each level starts goroutines and talks over channels.
 int level(int depth, int v) {

@@ -15,6 +15,7 @@
 #include <gort/signal.hpp>
 
 #include "testutil.hpp"
+#include "../support/signal_tls.hpp"
 
 namespace gort::test {
 namespace {
@@ -33,6 +34,7 @@ struct IgnoreLateSignals {
 };
 
 TEST(Racesig, ForeignThreadsInMallocLoopsUnderASignalStorm) {
+  GORT_SKIP_IF_SIGNAL_RETURN_LOSES_TLS();
   IgnoreLateSignals ignore;
   const long kSignals = 100000 / kScale;
   std::atomic<long> delivered{0};

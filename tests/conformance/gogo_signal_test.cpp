@@ -30,7 +30,10 @@ constexpr std::size_t kScribble = 32 * 1024;  // the handler's local array
 static_assert(kGap > 4096, "the Gobuf must lie below the kernel's signal frame");
 static_assert(kScribble > 2 * kGap, "the handler's array must reach over the Gobuf");
 
-std::atomic<std::uint64_t> g_signals{0};
+// 32 bits: the handler adds to it, and a 64-bit atomic is a lock in
+// libatomic on MIPS32 and ARMv5, which the handler, interrupting the loop
+// inside g_signals.load(), would wait on forever.
+std::atomic<std::uint32_t> g_signals{0};
 Gobuf g_back;                 // the loop, resumed by whatever the gogo reached
 std::uint64_t g_entered;      // target entered with the right argument
 std::uint64_t g_bad_ctxt;     // target entered with another argument

@@ -1,4 +1,5 @@
-// Promise: every callee-saved integer and FP register listed in DESIGN.md
+// Promise: every callee-saved integer and FP register of the psABI (the
+// port's Gobuf, core/port.hpp)
 // keeps its value across each primitive, and so does the FP environment:
 // the rounding mode, and every other control and status bit the port
 // keeps (gort_arch.h: GORT_TEST_FPENV_A; a port without an FP unit

@@ -54,12 +54,14 @@ TEST(Runq, GlobalBatchFillsTheLocalQueueUpToItsRoom) {
 }
 
 // A goroutine readies another and then spins (no safe point) until the
-// other has run. Only another P can run it: if the wakeup were lost
-// (wakep's store-load ordering, proc.cpp), the spin would never end. The
-// window is tiny and no CPU here reorders enough to hit it reliably (x86
-// and QEMU on x86 are TSO), so this guards the behaviour rather than
-// proving the fences; the give-up bound turns a lost wakeup into a
-// failure instead of a hang.
+// other has run. Only another P can run it: the wakeup at the ready
+// (wakep's store-load ordering, proc.cpp) or, if that found every M busy
+// or about to sleep, sysmon's backstop (sysmon.cpp: work queued behind a
+// goroutine running 10 ms, a P idle, nobody spinning) must get it there.
+// Without the backstop this lost a round in a few hundred under QEMU on
+// arm and arm64 with the machine loaded; the fences themselves cannot be
+// proven here (x86, and QEMU on x86, are TSO). The give-up bound turns a
+// goroutine left behind into a failure instead of a hang.
 TEST(Runq, ReadiedGoroutineRunsWhileItsReadierSpins) {
   run(
       [] {

@@ -1,8 +1,10 @@
 // Timers: sleep never returns early nor absurdly late, timers fire in
 // deadline order, after() and Timer (stop, reset). An idle runtime sleeps:
 // idle_test.cpp.
+#include <algorithm>
 #include <vector>
 
+#include "sched.hpp"
 #include "testutil.hpp"
 
 namespace gort::test {
@@ -20,33 +22,74 @@ TEST(Timers, SleepNeverReturnsEarly) {
   });
 }
 
+// Timers fire in the order of their deadlines; a sleeper's deadline is the
+// clock read inside sleep_for plus d. A round proves the order only if
+// every sleep was registered before the first deadline (a sleeper that
+// comes late finds its deadline past and only yields, and may run before
+// one whose timer is due but not yet run) and no sleeper's deadline drifted
+// past the next one's between the clock read here and the one inside
+// sleep_for (preempted or descheduled in between, as on a loaded
+// emulator). With one P, the goroutine that reads the clock after sleeper k
+// runs once k has parked (it checks: a sleeper that sysmon preempted at
+// sleep_for's safe point has not read its clock yet), which bounds k's
+// drift. A round that cannot prove the order runs again with lead and
+// spacing sized from what it saw: the test waits as long as the machine
+// needs, and depends on no speed.
 TEST(Timers, FireInDeadlineOrderAndNeverEarly) {
   run(
       [] {
         constexpr int kN = 20;
-        std::vector<int> order;
-        Mutex mu;
-        WaitGroup wg;
-        // Every deadline in the future, even on a slow emulator or under a
-        // sanitizer: the test is about order, not about how fast goroutines
-        // start.
-        auto start = Clock::now() + 100ms * kScale;
-        // Spawned in scrambled order; deadline start + i * 3 ms.
-        for (int k = 0; k < kN; ++k) {
-          int i = (k * 7) % kN;
-          wg.add(1);
-          go([&, i] {
-            auto deadline = start + i * 3ms;
-            sleep_for(deadline - Clock::now());
-            EXPECT_GE(Clock::now(), deadline) << "timer " << i << " fired early";
-            std::lock_guard<Mutex> l(mu);
-            order.push_back(i);
-            wg.done();
-          });
+        Clock::duration lead = 100ms, spacing = 3ms;
+        for (int round = 1;; ++round) {
+          std::vector<int> order;
+          std::vector<Clock::time_point> reads;  // in the order the sleepers ran
+          int registered = 0;
+          rt::G* last = nullptr;  // the sleeper that read the clock last
+          bool parked_in_turn = true;
+          auto read_clock = [&] {
+            auto now = Clock::now();
+            if (last != nullptr && last->status.load() != rt::Gstatus::waiting) parked_in_turn = false;
+            reads.push_back(now);
+            last = rt::getg();
+            return now;
+          };
+          Mutex mu;
+          WaitGroup wg;
+          auto start = Clock::now() + lead;
+          // Spawned in scrambled order; deadline start + i * spacing.
+          for (int k = 0; k < kN; ++k) {
+            int i = (k * 7) % kN;
+            wg.add(1);
+            go([&, i] {
+              auto deadline = start + i * spacing;
+              auto now = read_clock();
+              ++registered;
+              sleep_for(deadline - now);
+              EXPECT_GE(Clock::now(), deadline) << "timer " << i << " fired early";
+              std::lock_guard<Mutex> l(mu);
+              order.push_back(i);
+              wg.done();
+            });
+          }
+          // Back once the last sleeper has parked (one P).
+          while (registered < kN) yield();
+          read_clock();
+          wg.wait();
+          ASSERT_EQ(order.size(), size_t(kN));
+          Clock::duration drift{0};
+          for (int k = 0; k < kN; ++k) drift = std::max(drift, reads[k + 1] - reads[k]);
+          bool in_time = reads[kN] < start;
+          if (!in_time || !parked_in_turn || drift >= spacing) {
+            ASSERT_LT(round, 10) << "no round could show the order: lead " << lead.count() << ", spacing "
+                                 << spacing.count() << ", drift " << drift.count()
+                                 << (parked_in_turn ? "" : ", a sleeper preempted before it parked");
+            lead = std::max(lead, 2 * (reads[kN] - reads[0]) + 2 * drift);
+            spacing = std::max(spacing, 2 * drift);
+            continue;
+          }
+          for (int i = 0; i < kN; ++i) EXPECT_EQ(order[i], i);
+          break;
         }
-        wg.wait();
-        ASSERT_EQ(order.size(), size_t(kN));
-        for (int i = 0; i < kN; ++i) EXPECT_EQ(order[i], i);
       },
       Config{1});
 }

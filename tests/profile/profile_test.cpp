@@ -20,6 +20,7 @@
 #include <gort/profile.hpp>
 
 #include "testutil.hpp"
+#include "../support/signal_tls.hpp"
 
 namespace gort::test {
 namespace {
@@ -75,6 +76,7 @@ extern "C" __attribute__((noinline)) void gort_test_burn_beta(std::chrono::milli
 }
 
 TEST(Profile, TwoFunctionsOnTwoPsWithALabel) {
+  GORT_SKIP_IF_SIGNAL_RETURN_LOSES_TLS();
   if (kEmulated) GTEST_SKIP() << "the -top content is checked natively (see ProfileUnderEmulation)";
   if (!have_go()) GTEST_SKIP() << "go is not installed (./kit deps installs golang-go)";
   std::string path = temp_path("two.pprof");
@@ -124,6 +126,7 @@ TEST(Profile, TwoFunctionsOnTwoPsWithALabel) {
 }
 
 TEST(Profile, ProfileUnderEmulationIsWrittenAndParses) {
+  GORT_SKIP_IF_SIGNAL_RETURN_LOSES_TLS();
   if (!have_go()) GTEST_SKIP() << "go is not installed";
   std::string path = temp_path("emu.pprof");
   run(
@@ -141,6 +144,7 @@ TEST(Profile, ProfileUnderEmulationIsWrittenAndParses) {
 }
 
 TEST(Profile, CallbacksFromForeignThreadsAreAttributedToTheirGoroutine) {
+  GORT_SKIP_IF_SIGNAL_RETURN_LOSES_TLS();
   if (kEmulated) GTEST_SKIP() << "checked natively";
   if (!have_go()) GTEST_SKIP() << "go is not installed";
   std::string path = temp_path("cb.pprof");
@@ -175,6 +179,7 @@ TEST(Profile, StartTwiceAndBadPathSayWhy) {
 }
 
 TEST(ProfileDeathTest, GortdebugCpuprofileProfilesTheWholeRun) {
+  GORT_SKIP_IF_SIGNAL_RETURN_LOSES_TLS();
   if (!have_go()) GTEST_SKIP() << "go is not installed";
   std::string path = temp_path("env.pprof");
   std::remove(path.c_str());
@@ -200,6 +205,7 @@ TEST(ProfileDeathTest, GortdebugCpuprofileProfilesTheWholeRun) {
 // exiting, and a storm of SIGPROF from another thread. The watchdog fails
 // the test instead of letting it hang.
 TEST(Profile, StartStopCyclesUnderScavengerAndSigprofStormDoNotDeadlock) {
+  GORT_SKIP_IF_SIGNAL_RETURN_LOSES_TLS();
   std::string path = temp_path("seed.pprof");
   Config cfg;
   cfg.procs = 2;

@@ -10,6 +10,7 @@
 #include "sched.hpp"
 #include "signal.hpp"
 #include "testutil.hpp"
+#include "../support/signal_tls.hpp"
 
 namespace gort::test {
 namespace {
@@ -23,6 +24,7 @@ stack_t current_altstack() {
 }
 
 TEST(SignalStack, HandlerRunsOnTheMsSignalStack) {
+  GORT_SKIP_IF_SIGNAL_RETURN_LOSES_TLS();
   run(
       [] {
         chan<int> c(4);
@@ -46,6 +48,7 @@ TEST(SignalStack, HandlerRunsOnTheMsSignalStack) {
 }
 
 TEST(SignalStack, AForeignAlternateStackIsAdoptedAndRestored) {
+  GORT_SKIP_IF_SIGNAL_RETURN_LOSES_TLS();
   // This thread (m0 of the run) has an alternate stack of its own, with
   // SS_AUTODISARM if the kernel has it (restored as found).
   static char mine[64 * 1024];
@@ -78,6 +81,7 @@ TEST(SignalStack, AForeignAlternateStackIsAdoptedAndRestored) {
 }
 
 TEST(SignalStack, AThreadWithoutOneGetsOursAndLosesItWhenGortLeaves) {
+  GORT_SKIP_IF_SIGNAL_RETURN_LOSES_TLS();
   stack_t off{};
   off.ss_flags = SS_DISABLE;
   sigaltstack(&off, nullptr);

@@ -1,8 +1,12 @@
-// malloc_check.cpp: the signal handler path allocates nothing. Every
-// allocation function of the process goes through here; one called while
-// the calling thread is inside gort's handler ends the process at once
-// (exit status 99) with a message, so any test that makes the handler run
-// (a crash report, a notified signal, a storm) proves it.
+// malloc_check.cpp: the signal handler path allocates nothing and takes
+// no lock. Every allocation function of the process goes through here; one
+// called while the calling thread is inside gort's handler ends the
+// process at once (exit status 99) with a message, so any test that makes
+// the handler run (a crash report, a notified signal, a storm, a profiling
+// tick) proves it. Where the tests are linked statically, pthread_mutex_lock
+// is checked too: it is the lock libatomic takes for an atomic wider than
+// the CPU's own (64-bit ones on MIPS32 and ARMv5), which a handler that
+// interrupted its own thread inside it would wait on forever.
 //
 // Natively (dynamic linking) the functions are interposed: glibc calls its
 // own malloc through the PLT too, so even an allocation inside libc is
@@ -16,6 +20,7 @@
 // the thread's attributes with pthread_getattr_np, which allocates). The
 // test below says so instead of passing.
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -77,6 +82,11 @@ void* __wrap_calloc(std::size_t n, std::size_t m) {
 void* __wrap_realloc(void* p, std::size_t n) {
   check("realloc");
   return __real_realloc(p, n);
+}
+int __real_pthread_mutex_lock(pthread_mutex_t*);
+int __wrap_pthread_mutex_lock(pthread_mutex_t* m) {
+  check("pthread_mutex_lock");
+  return __real_pthread_mutex_lock(m);
 }
 #elif defined(__APPLE__)
 // darwin: these definitions are in the executable, so gort's calls (linked

@@ -26,6 +26,9 @@ constexpr int RA = GORT_DWARF_RA;
 constexpr int FP = GORT_DWARF_FP;
 constexpr int R = 3;  // a register that is none of the above on every CPU
 static_assert(R != SP && R != RA && R != FP && R < GORT_DWARF_NREGS);
+// The caller's sp where a frame leaves sp's rule unspecified: the CFA less
+// the ABI's offset (160 on s390x, 0 on most).
+constexpr std::uintptr_t kCfaOff = GORT_DWARF_CFA_OFFSET;
 
 // Bytes: a table under construction.
 struct Bytes {
@@ -189,11 +192,18 @@ UnwindStop step(const Table& t, std::uintptr_t lookup, const UnwindCursor& c, Un
   return rt::unw::frame_step(t.m, lookup, c, out);
 }
 
+// offset: DW_CFA_offset reg, CFA - n * P; the compact form holds register
+// numbers below 64 only (ppc64's return-address column, lr, is 65).
+Bytes& offset(Bytes& b, int reg, unsigned n) {
+  if (reg < 64) return b.u8(0x80 | reg).uleb(n);
+  return b.u8(0x05).uleb(reg).uleb(n);  // DW_CFA_offset_extended
+}
+
 // The plainest frame: CFA = sp + 2P, return address at CFA - P.
 Bytes plain_cie_insns() {
   Bytes b;
   b.u8(0x0c).uleb(SP).uleb(2 * P);  // def_cfa sp, 2P
-  b.u8(0x80 | RA).uleb(1);          // offset RA, cfa - P
+  offset(b, RA, 1);                 // RA at CFA - P
   return b;
 }
 
@@ -221,7 +231,7 @@ TEST_P(Encodings, FindTheFdeAndUnwindIt) {
   UnwindCursor cu = s.cursor(pc + 0x10, 10), out;
   ASSERT_EQ(step(t, pc + 0x10, cu, &out), UnwindStop::none);
   EXPECT_EQ(out.pc, 0x4242u);
-  EXPECT_EQ(out.sp(), s.addr(12));
+  EXPECT_EQ(out.sp(), s.addr(12) - kCfaOff);
   EXPECT_FALSE(out.exact);
   // Outside the FDE's range.
   EXPECT_EQ(step(t, pc + 0x100, cu, &out), UnwindStop::no_info);
@@ -285,7 +295,7 @@ TEST(Dwarf, RowsFollowThePcThroughAPrologue) {
   Table t;
   CieSpec c;
   c.insns.u8(0x0c).uleb(SP).uleb(P);  // at entry: CFA = sp + P (x86-like)
-  c.insns.u8(0x80 | RA).uleb(1);      // RA at CFA - P
+  offset(c.insns, RA, 1);             // RA at CFA - P
   std::size_t off = emit_cie(t, 0, c);
   FdeSpec f(0);
   f.insns.u8(0x41);                    // advance 1 -> 0x1001
@@ -312,33 +322,33 @@ TEST(Dwarf, RowsFollowThePcThroughAPrologue) {
   c0.exact = true;
   ASSERT_EQ(step(t, 0x1000, c0, &out), UnwindStop::none);
   EXPECT_EQ(out.pc, 0x1111u);
-  EXPECT_EQ(out.sp(), s.addr(21));
+  EXPECT_EQ(out.sp(), s.addr(21) - kCfaOff);
   EXPECT_EQ(out.regs[FP], 0xf0f0u);
   // After the push of FP: sp = &w[19].
   UnwindCursor c1 = s.cursor(0x1001, 19);
   c1.set(FP, 0xf0f0);
   ASSERT_EQ(step(t, 0x1002, c1, &out), UnwindStop::none);
   EXPECT_EQ(out.pc, 0x1111u);
-  EXPECT_EQ(out.sp(), s.addr(21));
+  EXPECT_EQ(out.sp(), s.addr(21) - kCfaOff);
   EXPECT_EQ(out.regs[FP], s.addr(40));
   // In the body: CFA from FP (= &w[19]), sp anywhere below.
   UnwindCursor c2 = s.cursor(0x1010, 4);
   c2.set(FP, s.addr(19));
   ASSERT_EQ(step(t, 0x1010, c2, &out), UnwindStop::none);
   EXPECT_EQ(out.pc, 0x1111u);
-  EXPECT_EQ(out.sp(), s.addr(21));
+  EXPECT_EQ(out.sp(), s.addr(21) - kCfaOff);
   EXPECT_EQ(out.regs[FP], s.addr(40));
   // In the early return (remembered state changed): CFA = sp + P, FP as is.
   UnwindCursor c3 = s.cursor(0x1015, 20);
   c3.set(FP, 0xabc);
   ASSERT_EQ(step(t, 0x1015, c3, &out), UnwindStop::none);
-  EXPECT_EQ(out.sp(), s.addr(21));
+  EXPECT_EQ(out.sp(), s.addr(21) - kCfaOff);
   EXPECT_EQ(out.regs[FP], 0xabcu);
   // After restore_state: the FP-based row again.
   UnwindCursor c4 = s.cursor(0x1020, 4);
   c4.set(FP, s.addr(19));
   ASSERT_EQ(step(t, 0x1020, c4, &out), UnwindStop::none);
-  EXPECT_EQ(out.sp(), s.addr(21));
+  EXPECT_EQ(out.sp(), s.addr(21) - kCfaOff);
   EXPECT_EQ(out.regs[FP], s.addr(40));
 }
 
@@ -366,7 +376,7 @@ TEST(Dwarf, RegisterRulesOfEveryKind) {
   f.insns.u8(0x41);                             // -> 0x1004
   f.insns.u8(0x13).sleb(-6);                    // def_cfa_offset_sf 6P
   f.insns.u8(0x07).uleb(R);                     // undefined R
-  f.insns.u8(0x80 | RA).uleb(1);                // RA at CFA - P
+  offset(f.insns, RA, 1);                       // RA at CFA - P
   off = emit_fde(t, off, f);
   finish(t, off);
   Stack s;
@@ -388,12 +398,12 @@ TEST(Dwarf, RegisterRulesOfEveryKind) {
   EXPECT_EQ(out.regs[FP], s.addr(13));   // CFA + P
   EXPECT_EQ(out.regs[R], 0x100u + 17);   // CFA + 5P
   ASSERT_EQ(step(t, 0x1003, c0, &out), UnwindStop::none);
-  EXPECT_EQ(out.sp(), s.addr(14));       // sp + 4P
+  EXPECT_EQ(out.sp(), s.addr(14) - kCfaOff);       // CFA = sp + 4P
   EXPECT_EQ(out.regs[R], 0x33u);         // unspecified: the callee's
   EXPECT_EQ(out.regs[FP], 0x66u);        // same value
   EXPECT_EQ(out.pc, 0x100u + 13);
   ASSERT_EQ(step(t, 0x1004, c0, &out), UnwindStop::none);
-  EXPECT_EQ(out.sp(), s.addr(16));       // sp + 6P
+  EXPECT_EQ(out.sp(), s.addr(16) - kCfaOff);       // CFA = sp + 6P
   EXPECT_FALSE(out.has(R));              // undefined
   EXPECT_EQ(out.pc, 0x100u + 15);
 }
@@ -430,7 +440,7 @@ TEST(Dwarf, ExpressionsAsInSignalFramesAndPltStubs) {
   Bytes plt;
   plt.u8(0x70 + SP).sleb(P).u8(0x70 + R).sleb(0).u8(0x3f).u8(0x1a).u8(0x3b).u8(0x2a).u8(0x33).u8(0x24).u8(0x22);
   f.insns.u8(0x0f).uleb(plt.size()).add(plt);
-  f.insns.u8(0x80 | RA).uleb(1);
+  offset(f.insns, RA, 1);
   f.insns.u8(0x07).uleb(R);
   f.insns.u8(0x07).uleb(FP);
   off = emit_fde(t, off, f);
@@ -442,7 +452,7 @@ TEST(Dwarf, ExpressionsAsInSignalFramesAndPltStubs) {
   UnwindCursor c0 = s.cursor(0x1000, 10), out;
   c0.exact = true;
   ASSERT_EQ(step(t, 0x1000, c0, &out), UnwindStop::none);
-  EXPECT_EQ(out.sp(), s.addr(30));
+  EXPECT_EQ(out.sp(), s.addr(30) - kCfaOff);
   EXPECT_EQ(out.pc, 0x3456u);
   EXPECT_EQ(out.regs[R], 0x12u);  // expression: the value at the address it computes
   EXPECT_EQ(out.regs[FP], s.addr(30) + 8);
@@ -453,8 +463,38 @@ TEST(Dwarf, ExpressionsAsInSignalFramesAndPltStubs) {
     cp.set(R, 0x2000 + low);  // stands for the pc register in the expression
     ASSERT_EQ(step(t, 0x1001, cp, &out), UnwindStop::none);
     std::uintptr_t cfa = s.addr(19) + P + (low >= 11 ? 8 : 0);
-    EXPECT_EQ(out.sp(), cfa) << low;
+    EXPECT_EQ(out.sp(), cfa - kCfaOff) << low;
   }
+}
+
+// The caller's sp: the CFA less GORT_DWARF_CFA_OFFSET where sp's rule is
+// unspecified (a leaf interrupted by a signal: on s390x the CFA is the
+// caller's r15 + 160, and taking the CFA for r15 puts every later frame 160
+// bytes off), and what the rule says where there is one.
+TEST(Dwarf, CallersSpIsTheCfaLessTheAbisOffsetUnlessItsRuleSays) {
+  Table t;
+  CieSpec c;
+  c.insns = plain_cie_insns();
+  std::size_t off = emit_cie(t, 0, c);
+  FdeSpec f(0);
+  f.insns.u8(0x41);                   // -> 0x1001
+  offset(f.insns, SP, 2);             // sp saved at CFA - 2P
+  f.insns.u8(0x41);                   // -> 0x1002
+  f.insns.u8(0x14).uleb(SP).uleb(0);  // val_offset sp = CFA
+  off = emit_fde(t, off, f);
+  finish(t, off);
+  Stack s;
+  s.w[11] = 0x4242;          // RA at CFA - P; CFA = &w[12]
+  s.w[10] = s.addr(40);      // sp's slot, CFA - 2P
+  UnwindCursor c0 = s.cursor(0x1000, 10), out;
+  c0.exact = true;
+  ASSERT_EQ(step(t, 0x1000, c0, &out), UnwindStop::none);
+  EXPECT_EQ(out.sp(), s.addr(12) - kCfaOff);
+  EXPECT_EQ(out.pc, 0x4242u);
+  ASSERT_EQ(step(t, 0x1001, c0, &out), UnwindStop::none);
+  EXPECT_EQ(out.sp(), s.addr(40));
+  ASSERT_EQ(step(t, 0x1002, c0, &out), UnwindStop::none);
+  EXPECT_EQ(out.sp(), s.addr(12));
 }
 
 TEST(Dwarf, UndefinedReturnAddressIsTheEnd) {
@@ -581,7 +621,7 @@ TEST(Dwarf, EhFrameHdrBinarySearch) {
   for (int i = 0; i < 3; ++i) {
     UnwindCursor c0 = s.cursor(pcs[i] + 8, 10);
     ASSERT_EQ(step(t, pcs[i] + 8, c0, &out), UnwindStop::none) << i;
-    EXPECT_EQ(out.sp(), s.addr(10 + 2 + i)) << i;
+    EXPECT_EQ(out.sp(), s.addr(10 + 2 + i) - kCfaOff) << i;
     EXPECT_EQ(out.pc, 0x500u + i) << i;
   }
   UnwindCursor c0 = s.cursor(0, 10);

@@ -5,6 +5,7 @@
 // and in shared objects; no walk reads outside the stack ranges it was
 // given, however corrupt the stack; walks and symbolize allocate nothing.
 #include <pthread.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "gort/gort.hpp"
 #include "harness.hpp"
 #include "malloc_count.hpp"
+#include "../support/signal_tls.hpp"
 #include "unwind.hpp"
 #include "unwind_impl.hpp"
 
@@ -147,7 +149,7 @@ asm(".text\n"
     ".globl unw_label\n"
     "unw_label:\n"
     "nop\n nop\n nop\n nop\n nop\n nop\n nop\n nop\n");
-extern char unw_label[];
+extern char unw_label[] __asm__("unw_label");  // the asm name as written (Mach-O would add a _)
 // A function of known size for the offsets.
 __attribute__((noinline)) int unw_symbol_target(int x) {
   g_unw_sink = g_unw_sink + x;
@@ -248,6 +250,8 @@ struct SigTest {
   Walk from_context;  // unwind_from_signal
   Walk from_handler;  // from the handler's own frame, through the trampoline
 } g_sig;
+// FromAFramelessLeafFunction: the leaf runs, the handler has run.
+volatile int g_unw_leaf_in, g_unw_leaf_done;
 
 }  // namespace
 
@@ -266,10 +270,23 @@ __attribute__((noinline)) void unw_on_usr1(const os::SigInfo& si, void*) {
   rt::add_stack_ranges(&t, g_sig.gp);
   record(t, &g_sig.from_handler);
   g_unw_sink = g_unw_sink + 1;
+  g_unw_leaf_done = 1;
 }
 __attribute__((noinline)) void unw_kill_here() {
   g_sig.gp = rt::getg();
   pthread_kill(pthread_self(), SIGUSR1);
+  g_unw_sink = g_unw_sink + 1;
+}
+// A leaf without a frame of its own (it calls nothing and saves nothing),
+// spinning until the handler has run: the signal lands in it.
+__attribute__((noinline)) void unw_leaf() {
+  g_unw_leaf_in = 1;
+  while (!g_unw_leaf_done) {
+  }
+}
+__attribute__((noinline)) void unw_leaf_caller() {
+  g_sig.gp = rt::getg();
+  unw_leaf();
   g_unw_sink = g_unw_sink + 1;
 }
 }
@@ -308,9 +325,53 @@ TEST_F(UnwindSignal, FromTheSignalContextListsTheKnownFrames) {
   ASSERT_LT(w.n, 32) << show(w);
   EXPECT_TRUE(w.exact[0]) << show(w);
   std::vector<std::string> want = {"unw_kill_here"};
+#ifdef GORT_TEST_UNWIND_FP
+  // The signal interrupts pthread_kill, libc code that may keep no frame
+  // record (glibc's does not): its caller is skipped by a frame-pointer
+  // walk (core/unwind_fp.cpp), the rest must be there.
+  want.clear();
+#endif
   want.insert(want.end(), kChain.begin(), kChain.end());
   EXPECT_TRUE(in_order(v, want)) << show(w);
   EXPECT_EQ(v.back(), "gort_goexit") << show(w);
+  EXPECT_EQ(w.stop, UnwindStop::end) << show(w);
+}
+
+// A signal in a frameless leaf: its CFI leaves sp unspecified, so the
+// caller's sp comes from the CFA alone (less GORT_DWARF_CFA_OFFSET: s390x's
+// CFA is the caller's r15 + 160), as in most profiler samples. The signal
+// comes from another thread once the leaf runs; the leaf spins until the
+// handler has run, so it is interrupted there, whenever that is.
+TEST_F(UnwindSignal, FromAFramelessLeafFunction) {
+  // The signal comes from another thread, into running code: the case
+  // QEMU i386 gets wrong (the thread comes back with another's TLS).
+  GORT_SKIP_IF_SIGNAL_RETURN_LOSES_TLS();
+  g_unw_leaf_in = 0;
+  g_unw_leaf_done = 0;
+  g_unw_bottom = &unw_leaf_caller;
+  pthread_t self = pthread_self();
+  std::thread sender([self] {
+    while (!g_unw_leaf_in) sched_yield();
+    pthread_kill(self, SIGUSR1);
+  });
+  Context ctx(&unw_entry, nullptr);
+  run(ctx);
+  sender.join();
+  const Walk& w = g_sig.from_context;
+  auto v = names(w);
+  ASSERT_LT(w.n, 32) << show(w);
+  ASSERT_GE(w.n, 1) << show(w);
+  EXPECT_EQ(v[0], "unw_leaf") << show(w);
+  std::vector<std::string> want = {"unw_leaf", "unw_leaf_caller"};
+#ifdef GORT_TEST_UNWIND_FP
+  // A frame-pointer walk cannot see the caller of a frameless leaf: the
+  // frame-pointer register still holds the caller's record, whose return
+  // address is in the caller's caller (GCC 12 keeps leaves frameless even
+  // with -mno-omit-leaf-frame-pointer). Every frame above must be there.
+  want = {"unw_leaf"};
+#endif
+  want.insert(want.end(), kChain.begin(), kChain.end());
+  EXPECT_TRUE(in_order(v, want)) << show(w);
   EXPECT_EQ(w.stop, UnwindStop::end) << show(w);
 }
 
@@ -326,16 +387,25 @@ TEST_F(UnwindSignal, FromTheHandlerThroughTheTrampoline) {
   // libc's sigreturn trampoline (an 'S' frame).
   if ((w.stop == UnwindStop::no_module || w.stop == UnwindStop::no_info) && w.n == 3) {
     // The trampoline has no unwind info: QEMU user-mode 7.2 returns from
-    // handlers through a page of its own (arm64, riscv64: no vdso), and
+    // handlers through a page of its own (arm64, riscv64, ppc64le, s390x,
+    // mips64el, mipsel: no vdso), and
     // i386 glibc's __restore_rt carries no CFI (libgcc recognizes its
     // instructions instead; gort's unwinder does not).
     GTEST_SKIP() << "no unwind info for this signal trampoline\n" << show(w);
   }
   std::vector<std::string> want = {"unw_on_usr1", "unw_kill_here"};
+#ifdef GORT_TEST_UNWIND_FP
+  // A frame-pointer walk crosses the trampoline by the interrupted code's
+  // frame pointer: the interrupted pc is in the signal frame, which only
+  // CFI describes, so the interrupted function (and here pthread_kill's
+  // caller) is not listed. Core never walks through a trampoline: it
+  // starts from the signal's context.
+  want = {"unw_on_usr1"};
+#endif
   want.insert(want.end(), kChain.begin(), kChain.end());
   EXPECT_TRUE(in_order(v, want)) << show(w);
   EXPECT_EQ(w.stop, UnwindStop::end) << show(w);
-#if !defined(GORT_UNWIND_EHABI)
+#if !defined(GORT_UNWIND_EHABI) && !defined(GORT_TEST_UNWIND_FP)
   // DWARF: the trampoline's FDE has the 'S' augmentation, so the frame
   // after it is exact (the interrupted pc). (EHABI has no such mark.)
   int k = frame_index(v, "unw_kill_here");
