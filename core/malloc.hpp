@@ -15,8 +15,10 @@
 //                      64-bit CPUs, a page on 32-bit ones; stack.cpp says
 //                      why) are installed once, when the span is carved. A
 //                      span whose slots have all stayed free for the
-//                      scavenger's delay goes back to the heap, its guards
-//                      removed in one call.
+//                      scavenger's delay goes back to the heap with its
+//                      guards (Span::guarded): they are removed in one call
+//                      when its pages are handed out again, or go with the
+//                      whole arena at the end of a run.
 //   per-P caches       a few stacks per class on each P; they refill from and
 //                      release to the pools half a cache at a time, so a P
 //                      alternating between spawning and exiting does not
@@ -54,18 +56,36 @@ struct Span {
   // Free spans.
   std::int64_t free_since = 0;   // nanotime when it became free
   std::size_t released = 0;      // pages of it given back to the OS
+  // May hold guards: a stack span's, left in place when it came back
+  // (stack.cpp), removed when the pages are handed out again or with their
+  // arena (mheap_release_arenas).
+  bool guarded = false;
   // Stack spans.
   std::int32_t cls = -1;
   std::uint32_t nslots = 0;
-  std::uint32_t nfree = 0;
-  std::uintptr_t freelist = 0;   // free slots' stack tops, linked through their top word
+  std::uint32_t nfree = 0;       // freelist's slots + nfresh
+  std::uint32_t nfresh = 0;      // the last nfresh slots were never handed out
+  std::uintptr_t freelist = 0;   // freed slots' stack tops, linked through their top word
   unsigned stack_id = 0;         // valgrind's id of its first stack (race.hpp), the rest follow
 };
 
 std::size_t heap_page();  // the heap's page: the OS page
-// mheap_alloc: a span of npages pages, readable and writable.
-Span* mheap_alloc(std::size_t npages);  // GORT_SYSTEMSTACK
+// kRegionBytes: the heap's region (mheap.cpp): a span of whole regions,
+// aligned to one, costs one map entry per region instead of one per page.
+inline constexpr std::size_t kRegionBytes = std::size_t(2) << 20;
+
+// mheap_alloc: a span of npages pages, readable and writable, no guards;
+// with regions, npages a multiple of kRegionBytes' pages, aligned to a
+// region.
+Span* mheap_alloc(std::size_t npages, bool regions = false);  // GORT_SYSTEMSTACK
+// mheap_free: s back to the heap. s->guarded: guards may be left in it.
 void mheap_free(Span* s);               // GORT_SYSTEMSTACK
+// mheap_release_arenas: every arena that is all free and has at least
+// min_bytes (or half the arena) handed out since it was last released goes
+// back to the OS whole
+// (os::reset: its pages, guards and page tables in one call), its page map
+// too. Returns the bytes released. For the end of a run (run.cpp).
+std::size_t mheap_release_arenas(std::size_t min_bytes);  // GORT_SYSTEMSTACK
 // mheap_scavenge: give back to the OS every free page that has stayed free
 // for at least delay_ns. Returns the bytes released.
 std::size_t mheap_scavenge(std::int64_t now, std::int64_t delay_ns);  // GORT_SYSTEMSTACK

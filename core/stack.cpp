@@ -1,10 +1,12 @@
 // stack.cpp: goroutine stacks and morestack segments (see malloc.hpp).
 //
 // A stack span of class c is nslots slots of [guard | stack of
-// class_size(c)], the guards installed once when the span is carved. Free
+// class_size(c)], the guards installed once when the span is carved. Freed
 // slots are linked through the top word of their stack, in the span (pools)
-// or in a per-P cache. A stack's span is found with spanof(), so stackfree
-// needs nothing but the stack.
+// or in a per-P cache; slots never handed out are counted (nfresh), not
+// linked, so that nothing touches their pages before a P takes them. A
+// stack's span is found with spanof(), so stackfree needs nothing but the
+// stack.
 //
 // Guard size. A frame larger than the guard can jump it: a function whose
 // frame is bigger than the free stack left moves sp past the guard and may
@@ -20,11 +22,12 @@
 // The cost of a guard's size does not depend on the mechanism (os.hpp): a
 // marker guard is no mapping, an mprotect guard is one mapping whatever its
 // size, and neither is ever committed. What a larger guard costs is address
-// space, plus the page-table entries and the heap's page-map entries over it
-// (8 bytes each per 4 KiB, since the stacks around it are in use). Measured
-// with 10^6 goroutines parked on 4 KiB stacks (Linux 6.18, x86-64): with a
-// 64 KiB guard 4545 bytes of RSS each (4407 with one page: the page map) and
-// 137 bytes of page tables (17), so about 260 bytes per goroutine. So:
+// space, plus the page-table entries over it (8 bytes each per 4 KiB, since
+// the stacks around it are in use; outside RSS). Measured with 10^6
+// goroutines parked on 4 KiB stacks (Linux 6.18, x86-64): with a 64 KiB
+// guard 137 bytes of page tables each (17 with one page). (The heap's page
+// map over the guard cost about as much again, in RSS, until stack spans
+// were made of whole regions, mapped one entry per 2 MiB: mheap.cpp.) So:
 //   64-bit CPUs: 64 KiB (at least a page). Address space is plentiful (10^6
 //     goroutines take 68 GiB of the 128 TiB), arm64's GCC needs it for
 //     -fstack-clash-protection to hold, and it catches unprobed frames up to
@@ -89,9 +92,35 @@ std::uintptr_t& link(std::uintptr_t top) { return *reinterpret_cast<std::uintptr
 
 std::size_t slot_bytes(int c) { return stack_guard_bytes() + stack_class_size(c); }
 
+// Span sizes. Carving costs two system calls per span whatever its slots
+// (os::guard_install_n, os::prefault_n: batches), so a span holds as many
+// slots as fit in a heap region (kRegionBytes, 2 MiB), between 4 and
+// kSpanSlots; a span of more than half a region is rounded up to whole
+// regions, which the heap maps with one entry per region instead of one per
+// page (mheap.cpp; the tail past the last slot is never touched). So with
+// 4 KiB pages on 64-bit CPUs every class's span is one region: 30 slots of
+// the smallest class, 16 of the default 64 KiB one. On 32-bit CPUs (one-page
+// guards) small classes get 64 slots in page-mapped spans of 512 KiB or
+// less. What a large span costs is a free slot's top page, committed from
+// the carve until the whole span goes back (a span returns only when all its
+// slots are free). Measured with 10^6 goroutines (x86-64 VM, 4 KiB stacks):
+// the old 4-slot spans took 4 guard calls and 4 first-touch faults of the
+// list links (about 21 us each here) per carve, under the pool lock.
+constexpr std::uint32_t kSpanSlots = 64;
+
 std::uint32_t slots_per_span(int c) {
-  std::size_t n = (256 * 1024) / slot_bytes(c);
+  std::size_t n = kRegionBytes / slot_bytes(c);
+  if (n > kSpanSlots) n = kSpanSlots;
   return static_cast<std::uint32_t>(n < 4 ? 4 : n);
+}
+
+// span_pages: the pages of a span of class c, and whether it is made of
+// whole regions.
+std::size_t span_pages(int c, bool* regions) {
+  std::size_t bytes = slots_per_span(c) * slot_bytes(c);
+  *regions = bytes > kRegionBytes / 2;
+  if (*regions) bytes = round_up(bytes, kRegionBytes);
+  return bytes / heap_page();
 }
 
 void pool_push(Span* s) {
@@ -110,39 +139,75 @@ void pool_unlink(Span* s) {
   s->next = s->prev = nullptr;
 }
 
-// carve: a new stack span for class c, guards installed; pool_lock held.
+// carve: a new stack span for class c, guards installed, not in the pool
+// yet. Called without pool_lock: its system calls take about 100 us per
+// span, and another P refilling meanwhile must not sleep on the lock (on a
+// loaded machine a futex wakeup can cost milliseconds). Every slot's guard
+// goes in one batch, and every stack's top page, which the first frame is
+// written to, is committed in another (os::prefault_n): a burst of spawns
+// costs two system calls per span instead of a guard call and a page fault
+// per stack. The slots are handed out in order from nfresh without being
+// written to, so that each stack's page is first touched by the P that
+// takes it (stackcache_refill), not all here.
 Span* carve(int c) {
   std::uint32_t n = slots_per_span(c);
-  std::size_t slot = slot_bytes(c);
-  Span* s = mheap_alloc(n * slot / heap_page());
+  std::size_t slot = slot_bytes(c), guard = stack_guard_bytes(), page = heap_page();
+  bool regions;
+  std::size_t npages = span_pages(c, &regions);
+  Span* s = mheap_alloc(npages, regions);
   s->state = SpanState::stack;
   s->cls = c;
   s->nslots = n;
   s->nfree = n;
+  s->nfresh = n;
   s->freelist = 0;
-  for (std::uint32_t i = n; i-- > 0;) {
-    std::uintptr_t guard = s->base + i * slot;
-    os::guard_install(reinterpret_cast<void*>(guard), stack_guard_bytes());
-    std::uintptr_t top = guard + slot;
-    link(top) = s->freelist;
-    s->freelist = top;
-  }
-  s->stack_id = register_slots(s, slot, stack_guard_bytes(), n);
+  os::MemRange r[kSpanSlots];
+  for (std::uint32_t i = 0; i < n; ++i) r[i] = os::MemRange{reinterpret_cast<void*>(s->base + i * slot), guard};
+  os::guard_install_n(r, n);
+  for (std::uint32_t i = 0; i < n; ++i) r[i] = os::MemRange{reinterpret_cast<void*>(s->base + (i + 1) * slot - page), page};
+  os::prefault_n(r, n);
+  s->stack_id = register_slots(s, slot, guard, n);
   g_spans.fetch_add(1, std::memory_order_relaxed);
   return s;
 }
 
-// pool_get: one free stack top of class c; pool_lock held.
-std::uintptr_t pool_get(int c) {
-  Span* s = pool[c];
-  if (s == nullptr) {
-    s = carve(c);
-    pool_push(s);
+// span_take: one free stack top of s (nfree > 0): a freed one, else the
+// next never-used slot. pool_lock held if s is in the pool.
+std::uintptr_t span_take(Span* s) {
+  std::uintptr_t top;
+  if (s->freelist) {
+    top = s->freelist;
+    s->freelist = link(top);
+  } else {
+    if (s->nfresh == 0) fatal("stackalloc: stack span free count corrupted");
+    top = s->base + (s->nslots - s->nfresh + 1) * slot_bytes(s->cls);
+    --s->nfresh;
   }
-  std::uintptr_t top = s->freelist;
-  s->freelist = link(top);
-  if (--s->nfree == 0) pool_unlink(s);
+  --s->nfree;
   return top;
+}
+
+// pool_take: up to want free stack tops of class c into out, carving spans
+// (outside pool_lock) when the pool has none. Returns want.
+int pool_take(int c, std::uintptr_t* out, int want) {
+  int n = 0;
+  {
+    LockGuard l(pool_lock);
+    while (n < want && pool[c]) {
+      Span* s = pool[c];
+      out[n++] = span_take(s);
+      if (s->nfree == 0) pool_unlink(s);
+    }
+  }
+  while (n < want) {
+    Span* s = carve(c);  // ours until pushed: no lock needed to take from it
+    while (n < want && s->nfree > 0) out[n++] = span_take(s);
+    if (s->nfree > 0) {
+      LockGuard l(pool_lock);
+      pool_push(s);
+    }
+  }
+  return n;
 }
 
 // pool_put: a stack top of class c back to its span; pool_lock held. A span
@@ -157,15 +222,19 @@ void pool_put(std::uintptr_t top) {
   if (s->nfree == s->nslots) s->free_since = os::nanotime();
 }
 
-// release_span: an all-free stack span back to the heap, its guards removed
-// in one call (the scavenger's release_pages would keep them); pool_lock
+// release_span: an all-free stack span back to the heap with its guards in
+// place (Span::guarded): mheap_alloc removes them in one call if the pages
+// are handed out again, and at the end of a run they mostly go with their
+// whole arena (mheap_release_arenas) or with the process, costing no call
+// per span (measured with 10^6 stacks: removing them span by span cost
+// about 1.3 us per stack, on top of the exit's own unmapping). pool_lock
 // held.
 void release_span(Span* s) {
   pool_unlink(s);
   deregister_slots(s, s->nslots);
   race::stack_taken(s->base, s->base + s->npages * heap_page());  // ASan: plain heap memory again
-  os::guard_remove(reinterpret_cast<void*>(s->base), s->npages * heap_page());
   g_spans.fetch_sub(1, std::memory_order_relaxed);
+  s->guarded = true;
   mheap_free(s);
 }
 
@@ -199,11 +268,13 @@ std::size_t stack_round(std::size_t n) {
 
 void stackcache_refill(StackCache* c, int cls) {
   GORT_SYSTEMSTACK();
-  LockGuard l(pool_lock);
-  while (c->n < kStackCacheMax / 2) {
-    std::uintptr_t top = pool_get(cls);
-    link(top) = c->list;
-    c->list = top;
+  // The links are written after pool_lock is dropped: for a fresh slot it
+  // is the first touch of its page.
+  std::uintptr_t tops[kStackCacheMax / 2];
+  int n = pool_take(cls, tops, kStackCacheMax / 2 - c->n);
+  for (int i = 0; i < n; ++i) {
+    link(tops[i]) = c->list;
+    c->list = tops[i];
     ++c->n;
   }
 }
@@ -254,8 +325,7 @@ Stack stackalloc(std::size_t n) {
     c->list = link(top);
     --c->n;
   } else {
-    LockGuard l(pool_lock);
-    top = pool_get(cls);
+    pool_take(cls, &top, 1);
   }
   std::size_t size = stack_class_size(cls);
   race::stack_taken(top - size, top);
@@ -272,7 +342,7 @@ void stackfree(Stack st) {
   g_inuse_count.fetch_sub(1, std::memory_order_relaxed);
   if (s->state == SpanState::inuse) {  // large
     deregister_slots(s, 1);
-    os::guard_remove(reinterpret_cast<void*>(s->base), stack_guard_bytes());
+    s->guarded = true;
     mheap_free(s);
     return;
   }
@@ -317,14 +387,17 @@ const char* stack_check_integrity(StackCache* const* caches, int ncaches) {
     for (Span* s = pool[c]; s; s = s->next) {
       if (s->state != SpanState::stack || s->cls != c) return "a pool holds a span of another class or state";
       if (s->nfree == 0 || s->nfree > s->nslots) return "a pooled span has a bad free count";
+      if (s->nfresh > s->nfree) return "a pooled span has more never-used slots than free ones";
+      std::uintptr_t fresh = s->base + (s->nslots - s->nfresh) * slot_bytes(c);  // never-used slots start here
       std::uint32_t n = 0;
       for (std::uintptr_t top = s->freelist; top; top = link(top)) {
         if ((top - s->base) % slot_bytes(c) != 0 || top <= s->base || top > s->base + s->npages * heap_page())
           return "a free slot lies outside its span or off a slot boundary";
+        if (top > fresh) return "a freed slot lies among the never-used ones";
         if (!seen.insert(top).second) return "a free slot is on a list twice";
         if (++n > s->nslots) return "a span's free list is longer than its slots";
       }
-      if (n != s->nfree) return "a span's free list length differs from its free count";
+      if (n + s->nfresh != s->nfree) return "a span's free list length and never-used slots differ from its free count";
     }
   }
   for (int i = 0; i < ncaches; ++i)

@@ -41,6 +41,12 @@ void release(void* p, std::size_t n) {
   if (munmap(p, n) != 0) rt::fatal("munmap failed, errno ", errno);
 }
 
+void reset(void* p, std::size_t n) {
+  // MAP_FIXED replaces the range atomically (no munmap/mmap window).
+  if (mmap(p, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON | MAP_FIXED, -1, 0) != p)
+    rt::fatal("mmap(MAP_FIXED) failed, errno ", errno);
+}
+
 // Guards: darwin has no page-table guard markers, so a guard is
 // mprotect(PROT_NONE), a VM map entry of its own. darwin sets no small
 // per-process limit on map entries like Linux's vm.max_map_count; ENOMEM
@@ -53,6 +59,16 @@ void guard_install(void* p, std::size_t n) {
     rt::fatal("mprotect failed, errno ", errno);
   }
 }
+
+// guard_install_n: one mprotect per guard (no batched call here).
+void guard_install_n(const MemRange* r, std::size_t k) {
+  for (std::size_t i = 0; i < k; ++i) guard_install(r[i].p, r[i].n);
+}
+
+// prefault_n, prefault: nothing; no call here commits pages for less than
+// the first write's fault costs.
+void prefault_n(const MemRange*, std::size_t) {}
+void prefault(void*, std::size_t) {}
 
 void guard_remove(void* p, std::size_t n) {
   if (mprotect(p, n, PROT_READ | PROT_WRITE) != 0) rt::fatal("mprotect failed, errno ", errno);

@@ -35,7 +35,7 @@ inline constexpr int kEINTR = 4, kEAGAIN = 11, kENOMEM = 12, kEINVAL = 22, kETIM
 // <sys/mman.h>: mmap(2), mprotect(2), memcntl(2). madvise(3C) is libc's
 // wrapper for memcntl(addr, len, MC_ADVISE, advice, 0, 0).
 inline constexpr int kPROT_NONE = 0x0, kPROT_READ = 0x1, kPROT_WRITE = 0x2;
-inline constexpr int kMAP_PRIVATE = 0x2, kMAP_NORESERVE = 0x40, kMAP_ANON = 0x100;
+inline constexpr int kMAP_PRIVATE = 0x2, kMAP_FIXED = 0x10, kMAP_NORESERVE = 0x40, kMAP_ANON = 0x100;
 inline constexpr int kMC_ADVISE = 4;
 inline constexpr int kMADV_FREE = 5;
 inline constexpr int kMADV_PURGE = 9;  // illumos (2018), not Oracle Solaris

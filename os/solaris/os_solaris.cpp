@@ -32,6 +32,12 @@ void release(void* p, std::size_t n) {
   if (sys_munmap(p, n) != 0) rt::fatal("munmap failed, errno ", errno_value());
 }
 
+void reset(void* p, std::size_t n) {
+  // MAP_FIXED replaces the range atomically (no munmap/mmap window).
+  if (sys_mmap(p, n, kPROT_READ | kPROT_WRITE, kMAP_PRIVATE | kMAP_ANON | kMAP_NORESERVE | kMAP_FIXED, -1, 0) != p)
+    rt::fatal("mmap(MAP_FIXED) failed, errno ", errno_value());
+}
+
 // Guards: no guard markers on illumos: mprotect(PROT_NONE), a segment of
 // its own in the address space (illumos sets no small per-process limit on
 // segments like Linux's vm.max_map_count).
@@ -44,6 +50,16 @@ void guard_install(void* p, std::size_t n) {
     rt::fatal("mprotect failed, errno ", e);
   }
 }
+
+// guard_install_n: one mprotect per guard (no batched call here).
+void guard_install_n(const MemRange* r, std::size_t k) {
+  for (std::size_t i = 0; i < k; ++i) guard_install(r[i].p, r[i].n);
+}
+
+// prefault_n, prefault: nothing; no call here commits pages for less than
+// the first write's fault costs.
+void prefault_n(const MemRange*, std::size_t) {}
+void prefault(void*, std::size_t) {}
 
 void guard_remove(void* p, std::size_t n) {
   if (sys_mprotect(p, n, kPROT_READ | kPROT_WRITE) != 0) rt::fatal("mprotect failed, errno ", errno_value());

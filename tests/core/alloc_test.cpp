@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -472,6 +473,139 @@ TEST(GuardMarkersDeathTest, LockedMemoryFallsBackToProtectAndStillFaults) {
             Config{1, false, 16 * 1024});
       },
       ExitedWithCode(2), kOverflowReport);
+}
+
+// readable: whether the kernel can read the byte at p (write(2) from it to
+// a pipe): false for a guard, whether a marker or PROT_NONE (QEMU checks
+// its own page flags the same way). Never faults in this process.
+bool readable(int pipefd[2], std::uintptr_t p) {
+  char c;
+  if (write(pipefd[1], reinterpret_cast<const void*>(p), 1) == 1) {
+    EXPECT_EQ(read(pipefd[0], &c, 1), 1);
+    return true;
+  }
+  EXPECT_EQ(errno, EFAULT) << "write from " << reinterpret_cast<void*>(p);
+  return false;
+}
+
+// Stack spans are carved with every guard in one batch (os::guard_install_n,
+// process_madvise where the kernel has it): each stack of several spans of
+// two classes has its whole guard below it, and its own pages readable.
+TEST(Guards, EveryStackOfSeveralSpansHasItsGuard) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  run(
+      [&] {
+        rt::systemstack([&] {
+          const std::size_t guard = rt::stack_guard_bytes();
+          for (std::size_t size : {std::size_t(4096), std::size_t(64 * 1024)}) {
+            std::vector<rt::Stack> stacks(100);
+            for (rt::Stack& st : stacks) st = rt::stackalloc(size);
+            int bad = 0;
+            for (const rt::Stack& st : stacks) {
+              bool ok = !readable(fds, st.lo - 1) && !readable(fds, st.lo - guard) &&
+                        !readable(fds, st.lo - guard / 2) && readable(fds, st.lo) && readable(fds, st.hi - 1);
+              if (!ok && ++bad <= 3)
+                ADD_FAILURE() << "stack [" << reinterpret_cast<void*>(st.lo) << ", " << reinterpret_cast<void*>(st.hi)
+                              << ") of " << size << " bytes: guard missing or stack unreadable";
+            }
+            EXPECT_EQ(bad, 0) << "of " << stacks.size() << " stacks of " << size << " bytes";
+            for (rt::Stack& st : stacks) rt::stackfree(st);
+          }
+        });
+      },
+      Config{1, false});
+  close(fds[0]);
+  close(fds[1]);
+}
+
+// A stack span that goes back to the heap keeps its guards (no system call
+// per span); when the heap hands those pages out again, for anything, they
+// come without guards.
+TEST(Guards, PagesOfAFreedStackSpanComeBackWithoutGuards) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  run(
+      [&] {
+        rt::systemstack([&] {
+          // Several spans' worth, all freed, then every all-free span back
+          // to the heap.
+          std::vector<rt::Stack> stacks(200);
+          for (rt::Stack& st : stacks) st = rt::stackalloc(4096);
+          std::uintptr_t lo = UINTPTR_MAX, hi = 0;
+          for (const rt::Stack& st : stacks) {
+            lo = std::min(lo, st.lo - rt::stack_guard_bytes());
+            hi = std::max(hi, st.hi);
+          }
+          for (rt::Stack& st : stacks) rt::stackfree(st);
+          rt::stackcache_flush(rt::getg()->m->p->stackcache);
+          rt::stackpool_scavenge(INT64_MAX, 0);
+          // Take pages from the heap until some of that range comes back.
+          std::vector<rt::Span*> spans;
+          std::size_t overlapped = 0;
+          for (int i = 0; i < 64 && overlapped < 4; ++i) {
+            rt::Span* sp = rt::mheap_alloc(rt::kRegionBytes / rt::heap_page());
+            spans.push_back(sp);
+            std::uintptr_t b = sp->base, e = sp->base + sp->npages * rt::heap_page();
+            if (e <= lo || b >= hi) continue;
+            ++overlapped;
+            int bad = 0;
+            for (std::uintptr_t p = b; p < e; p += rt::heap_page()) bad += !readable(fds, p);
+            EXPECT_EQ(bad, 0) << "pages of a former stack span still guarded";
+          }
+          EXPECT_GT(overlapped, 0u) << "the heap never handed out the freed stack spans' pages again";
+          for (rt::Span* sp : spans) rt::mheap_free(sp);
+        });
+      },
+      Config{1, false});
+  close(fds[0]);
+  close(fds[1]);
+}
+
+// The end of a run that used much of the heap gives whole arenas back to
+// the OS (mheap_release_arenas: pages, guards and page tables in one call
+// each): the heap counts them released, and natively the RSS falls.
+TEST(Teardown, ABigRunGivesItsArenasBackWhole) {
+  constexpr long kN = 20000;  // 1.4 GB of stack spans on 64-bit CPUs, 160 MB on 32-bit ones
+  std::size_t peak_rss = 0;
+  rt::HeapStats peak{};
+  Config cfg;
+  cfg.procs = 2;
+  cfg.stack_size = 4096;
+  run(
+      [&] {
+        chan<int> gate;
+        WaitGroup parked, done;
+        for (long i = 0; i < kN; ++i) {
+          parked.add(1);
+          done.add(1);
+          go([&, gate] {
+            parked.done();
+            gate.recv();
+            done.done();
+          });
+        }
+        parked.wait();
+        peak_rss = mem_stats().resident;
+        rt::systemstack([&] { peak = rt::heap_stats(); });
+        gate.close();
+        done.wait();
+      },
+      cfg);
+  rt::HeapStats after = rt::heap_stats_nocheck();
+  std::printf("heap: %zu MiB reserved, %zu MiB in use and %zu MiB released at the peak; %zu MiB in use and %zu "
+              "MiB released after the run\n",
+              peak.reserved >> 20, peak.inuse >> 20, peak.released >> 20, after.inuse >> 20, after.released >> 20);
+  EXPECT_GE(peak.inuse, std::size_t(kN) * 8192) << "the run did not use the heap as expected";
+  // What the run's stacks held is released, less at most one arena that
+  // something outside the run may still use.
+  EXPECT_GE(after.released + (std::size_t(64) << 20), peak.released + peak.inuse)
+      << "the heap kept the run's arenas";
+  if (kScale == 1) {  // RSS is QEMU's under emulation
+    std::size_t rss = os::resident_bytes();
+    std::printf("RSS: %zu MiB at the peak, %zu MiB after the run\n", peak_rss >> 20, rss >> 20);
+    EXPECT_LT(rss + std::size_t(kN) * 4096 / 2, peak_rss) << "the run's stacks stayed resident";
+  }
 }
 
 TEST(MemStats, CountsGoroutinesAndStacks) {
