@@ -486,7 +486,15 @@ void wakep(Sched& s) {
   std::int32_t z = 0;
   if (s.nmspinning.load(std::memory_order_seq_cst) != 0 || !s.nmspinning.compare_exchange_strong(z, 1))
     return;
-  startm(s, nullptr, true);
+  // On the system stack, as Go's newproc does: starting an M (a thread's
+  // creation, the clock) can take more stack than a goroutine on the
+  // smallest class has left (under ASan, newosproc's and clock_gettime's
+  // interceptors alone overflowed main's 4 KiB stack in gort::go).
+  G* gp = getg();
+  if (gp != nullptr && !on_system_stack(gp))
+    systemstack([&s] { startm(s, nullptr, true); });
+  else
+    startm(s, nullptr, true);
 }
 
 // handoffp: pp's M is stuck in a blocking call; give pp to someone else.
