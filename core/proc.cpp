@@ -73,6 +73,17 @@ std::atomic<std::int64_t> next_mid{0};
 __attribute__((tls_model("initial-exec"))) thread_local bool race::tls_switching = false;
 #endif
 
+#if GORT_RACE_TSAN
+// The runtime is not instrumented (race.hpp), but the libc calls of its OS
+// port are intercepted, and the interceptors record their writes to the
+// runtime's own stack memory (a timespec, a thread's attributes), which
+// goroutine stacks and system stacks reuse without TSan seeing a free: a
+// report with the OS port in either stack is the runtime's bookkeeping,
+// never the program's. Weak: a program's own definition wins (it should
+// then carry this line).
+extern "C" __attribute__((weak)) const char* __tsan_default_suppressions() { return "race:gort::os::\n"; }
+#endif
+
 __attribute__((noinline, noipa)) G* getg() noexcept { return tls_g; }
 __attribute__((noinline, noipa)) void setg(G* gp) noexcept { tls_g = gp; }
 
@@ -907,6 +918,9 @@ void newproc(void (*run)(void*), const Ops* ops, void* fobj) {
   Sched& s = *mp->sched;
   P* pp = mp->p;
   G* gp = gfget(s, pp);
+  // A G reused: its last goroutine's accesses to it (the captures in its
+  // fn_buf) happen before this one's (released on the G when it exited).
+  if (gp != nullptr) race::acquire(gp);
   if (gp == nullptr) {
     gp = gallocator.alloc();
     allgadd(s, gp);

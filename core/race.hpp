@@ -136,6 +136,16 @@ struct GState {
 #endif
 };
 
+// fake_slot: where a G keeps its fake stack while switched out (nullptr
+// without ASan).
+inline void** fake_slot([[maybe_unused]] GState& g) {
+#if GORT_RACE_ASAN
+  return &g.fake;
+#else
+  return nullptr;
+#endif
+}
+
 #if GORT_RACE_ASAN
 // Set between the two halves of a switch on this thread; the signal handler
 // leaves ASan's view alone then (proc.cpp; initial-exec TLS).

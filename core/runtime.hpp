@@ -256,7 +256,7 @@ void systemstack(F&& f) {
         setg(gp);
       }
     } restore{gp, c.sw};
-    c.sw.there(&g0->race.fake, g0->stack_lo, g0->stack_hi);
+    c.sw.there(race::fake_slot(g0->race), g0->stack_lo, g0->stack_hi);
     gort_systemstack(&c, &detail::switched_thunk<Fn>, g0->sched.sp);
   } else {
     // Back on gp's stack, gp is the current G again, also when f throws: the

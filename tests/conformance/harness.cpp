@@ -32,9 +32,18 @@ Context::Context(void (*fn)(void*), void* arg, std::size_t stack_size) {
   }
 }
 
+// The harness's contexts take turns on one thread, each switch a hand-off
+// (unlike goroutines, which only the program's own synchronisation
+// orders): TSan hears of it as a release before the switch and an acquire
+// after it, on this word.
+namespace {
+int g_handoff;
+}  // namespace
+
 void Context::entry(void* self) {
   auto* c = static_cast<Context*>(self);
   rt::race::switch_end(c->g_.race);
+  rt::race::acquire(&g_handoff);
   c->fn_(c->arg_);
 }
 
@@ -47,13 +56,17 @@ Context::~Context() {
 void run(Context& c) {
   G* z = g0();
   if (rt::getg() != z) rt::fatal("test harness: run() called off g0");
+  rt::race::release(&g_handoff);
   if (gort_gosave(&z->sched) == 0) rt::gogo(c.g());
+  rt::race::acquire(&g_handoff);
   z->sched = Gobuf{};  // no base context outside run()
 }
 
 void switch_to(G* from, G* to) {
+  rt::race::release(&g_handoff);
   if (gort_gosave(&from->sched) == 0) rt::gogo(to);
   rt::race::switch_end(from->race);  // resumed by another switch_to's gogo
+  rt::race::acquire(&g_handoff);
 }
 
 std::vector<std::uint64_t> random_slots(std::uint64_t seed, int n) {
