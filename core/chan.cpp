@@ -96,7 +96,7 @@ using namespace gort::rt;
 
 struct hchan {
   std::atomic<std::int64_t> refs{1};
-  Lock lock;
+  SpinLock lock;  // lock.hpp says why not a Lock
   const Ops* ops;
   std::size_t dataqsiz;
   std::size_t qcount = 0;

@@ -37,6 +37,18 @@ void Lock::slow() {
   while (key_.exchange(2, std::memory_order_acquire) != 0) os::futexsleep(word(key_), 2, -1);
 }
 
+// SpinLock::slow (lock.hpp): spin, then yield until the holder lets go.
+// The same in lock_futex.cpp and lock_sema.cpp: it needs neither.
+void SpinLock::slow() {
+  for (int i = 0;; ++i) {
+    std::uintptr_t z = 0;
+    if (key_.load(std::memory_order_relaxed) == 0 &&
+        key_.compare_exchange_weak(z, 1, std::memory_order_acquire))
+      return;
+    if (i >= 64) os::osyield();
+  }
+}
+
 void Lock::unlock_slow() {
   // The fast path saw 2: there may be sleepers.
   key_.store(0, std::memory_order_release);

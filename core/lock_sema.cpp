@@ -80,6 +80,18 @@ Waiter* waiter(std::uintptr_t v) { return reinterpret_cast<Waiter*>(v & ~kLocked
 
 }  // namespace
 
+// SpinLock::slow (lock.hpp): spin, then yield until the holder lets go.
+// The same in lock_futex.cpp and lock_sema.cpp: it needs neither.
+void SpinLock::slow() {
+  for (int i = 0;; ++i) {
+    std::uintptr_t z = 0;
+    if (key_.load(std::memory_order_relaxed) == 0 &&
+        key_.compare_exchange_weak(z, 1, std::memory_order_acquire))
+      return;
+    if (i >= 64) os::osyield();
+  }
+}
+
 void Lock::slow() {
   Waiter* w = self();
   for (int i = 0;; ++i) {

@@ -32,7 +32,7 @@ MemStats mem_stats() {
   m.heap_released = h.released;
   m.stack_inuse = static_cast<std::size_t>(st.inuse_bytes);
   Sched* s = getg() && getg()->m->sched ? getg()->m->sched : nullptr;
-  m.goroutines = s ? static_cast<std::size_t>(s->ngoroutines.load(std::memory_order_relaxed)) : 0;
+  m.goroutines = s ? static_cast<std::size_t>(goroutine_count(*s)) : 0;
   m.resident = rss;
   return m;
 }

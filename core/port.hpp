@@ -65,6 +65,22 @@
 // C++ thread-local that only the wrappers in runtime.hpp read and write, so no
 // port depends on the platform's TLS model.
 //
+// Optional hooks. A port may leave these out; core then does without.
+//
+//   GORT_ARCH_TLS_G       defined when gort_arch.h offers inline access to
+//                         the current G: gort_arch::tls_g_get() and
+//                         gort_arch::tls_g_set(void*) read and write the
+//                         initial-exec thread-local `gort_tls_g` (a C name,
+//                         defined in core). Each access must compute the
+//                         thread's address afresh (asm volatile through the
+//                         thread-pointer register, as %fs on amd64): a
+//                         goroutine resumes on another thread after a
+//                         switch, and a compiler that saw a plain
+//                         thread-local access may keep its address across
+//                         one. Without the hook getg/setg are out-of-line
+//                         calls (a few ns per switch). The Getg tests in
+//                         tests/core/migration_test.cpp check it.
+//
 // The entry-address register. Some ABIs have a register that holds a
 // function's own address whenever it is entered, and position-independent
 // code computes its global pointer from it: MIPS SVR4 abicalls ($t9, from
@@ -195,11 +211,22 @@ extern "C" {
 __attribute__((returns_twice)) std::uintptr_t gort_gosave(Gobuf* buf);
 [[noreturn]] void gort_gogo(const Gobuf* buf);
 // mcall's caller is resumed, as gosave's is, by a gogo that jumps to the
-// instruction after the call: returns_twice makes compilers plant a landing
-// pad there (endbr64 under -fcf-protection, bti j under
-// -mbranch-protection), as they do after setjmp.
-__attribute__((returns_twice)) void gort_mcall(Gobuf* save, std::uintptr_t g0sp,
-                                               void (*fn)(gort::rt::G*), gort::rt::G* gp);
+// instruction after the call. Where code marks indirect-branch targets
+// (GORT_BRANCH_TARGETS, from gort_arch.h: -fcf-protection,
+// -mbranch-protection), returns_twice makes compilers plant a landing pad
+// there (endbr64, bti j), as they do after setjmp. Elsewhere mcall is an
+// ordinary call to the compiler, which it is (it returns once, with the
+// callee-saved registers and the frame as they were): GCC never inlines a
+// function that calls a returns_twice function, and the scheduler's park
+// path wants mcall inlined into its callers (each return after a switch is
+// a mispredicted one: the return-address predictor holds the other stack's
+// calls).
+#if defined(GORT_BRANCH_TARGETS)
+#define GORT_MCALL_ATTR __attribute__((returns_twice))
+#else
+#define GORT_MCALL_ATTR
+#endif
+GORT_MCALL_ATTR void gort_mcall(Gobuf* save, std::uintptr_t g0sp, void (*fn)(gort::rt::G*), gort::rt::G* gp);
 void gort_systemstack(void* arg, void (*fn)(void*), std::uintptr_t sp);
 // morestack returns whatever fn returned; runtime.hpp casts it to the right
 // function type for scalar results.

@@ -60,12 +60,16 @@
 #include "os.hpp"
 #include "signal.hpp"
 
+// The current G (runtime.hpp: getg/setg). Initial-exec: the signal handler
+// reads it, and a dynamic TLS access could call __tls_get_addr, which may
+// allocate. A C name, for a port's inline access (GORT_ARCH_TLS_G).
+extern "C" {
+__attribute__((tls_model("initial-exec"))) thread_local gort::rt::G* gort_tls_g = nullptr;
+}
+
 namespace gort::rt {
 
 namespace {
-// Initial-exec: the signal handler reads it, and a dynamic TLS access could
-// call __tls_get_addr, which may allocate.
-__attribute__((tls_model("initial-exec"))) thread_local G* tls_g = nullptr;
 std::atomic<std::int64_t> next_mid{0};
 }  // namespace
 
@@ -84,8 +88,10 @@ __attribute__((tls_model("initial-exec"))) thread_local bool race::tls_switching
 extern "C" __attribute__((weak)) const char* __tsan_default_suppressions() { return "race:gort::os::\n"; }
 #endif
 
-__attribute__((noinline, noipa)) G* getg() noexcept { return tls_g; }
-__attribute__((noinline, noipa)) void setg(G* gp) noexcept { tls_g = gp; }
+#if !defined(GORT_ARCH_TLS_G)
+__attribute__((noinline, noipa)) G* getg() noexcept { return gort_tls_g; }
+__attribute__((noinline, noipa)) void setg(G* gp) noexcept { gort_tls_g = gp; }
+#endif
 
 // FixAlloc for every G and M of every run; reused, never returned to the OS.
 FixAlloc<G> gallocator;
@@ -122,10 +128,8 @@ void systemstack_check(const char* fn) {
   if (!on_system_stack(getg())) fatal(fn, " not on system stack");
 }
 
-namespace {
-
 // mcall_switched: mcall's fn with a sanitizer that must hear of the switch
-// first thing on g0 (race.hpp).
+// first thing on g0 (race.hpp; runtime.hpp's mcall1 lands here).
 void mcall_switched(G* gp) {
   M* mp = gp->m;
   race::switch_end(mp->g0->race);
@@ -134,27 +138,12 @@ void mcall_switched(G* gp) {
   fn(gp);
 }
 
-void mcall1(void (*fn)(G*), bool exiting) {
-  G* gp = getg();
-  if (gp == nullptr) fatal("mcall: no runtime on this thread");
-  M* mp = gp->m;
+void mcall_misuse(G* gp) {
+  if (gp == nullptr || gp->m == nullptr) fatal("mcall: no runtime on this thread");
   if (on_system_stack(gp)) fatal("mcall called on the system stack");
-  G* g0 = mp->g0;
-  if (g0->sched.sp == 0) fatal("mcall: g0 has no base context");
-  setg(g0);
-  if constexpr (race::kStackSwitch) {
-    mp->mcallfn = fn;
-    race::switch_begin(gp->race, exiting, g0->race, g0->stack_lo, g0->stack_hi);
-    gort_mcall(&gp->sched, g0->sched.sp, &mcall_switched, gp);
-    race::switch_end(gp->race);  // resumed by gogo
-  } else {
-    gort_mcall(&gp->sched, g0->sched.sp, fn, gp);
-  }
+  fatal("mcall: g0 has no base context");
 }
 
-}  // namespace
-
-void mcall(void (*fn)(G*)) { mcall1(fn, false); }
 void mcall_exit(void (*fn)(G*)) { mcall1(fn, true); }
 
 std::uint32_t fastrand() {
@@ -684,6 +673,19 @@ top:
   goto top;
 }
 
+void gosched_m(G* gp) {
+  M* mp = gp->m;
+  gp->status.store(Gstatus::runnable, std::memory_order_relaxed);
+  mp->curg = nullptr;
+  // At the tail of this P's queue (Go uses the global queue; the local tail
+  // is as fair within the P, the every-61st-tick global check keeps the
+  // global queue served, and it takes no lock).
+  runqput(*mp->sched, mp->p, gp, false);
+  schedule();
+}
+
+}  // namespace
+
 void park_m(G* gp) {
   M* mp = gp->m;
   gp->status.store(Gstatus::waiting, std::memory_order_relaxed);
@@ -699,19 +701,6 @@ void park_m(G* gp) {
   }
   schedule();
 }
-
-void gosched_m(G* gp) {
-  M* mp = gp->m;
-  gp->status.store(Gstatus::runnable, std::memory_order_relaxed);
-  mp->curg = nullptr;
-  // At the tail of this P's queue (Go uses the global queue; the local tail
-  // is as fair within the P, the every-61st-tick global check keeps the
-  // global queue served, and it takes no lock).
-  runqput(*mp->sched, mp->p, gp, false);
-  schedule();
-}
-
-}  // namespace
 
 void schedule() {
   M* mp = getg()->m;
@@ -762,7 +751,7 @@ void goexit0(G* gp) {
   gp->m = nullptr;
   gp->preempt.store(false, std::memory_order_relaxed);
   gfput(s, mp->p, gp);
-  s.ngoroutines.fetch_sub(1, std::memory_order_relaxed);  // after its stack is freed
+  pgcount_add(mp->p, -1);  // after its stack is freed
   if (take_thread) {
     P* pp = releasep();
     if (!s.exiting.load(std::memory_order_acquire)) handoffp(s, pp);
@@ -805,24 +794,7 @@ bool in_goroutine() {
   return gp != nullptr && gp->m != nullptr && gp->m->p != nullptr && gp != gp->m->g0;
 }
 
-void gopark(bool (*unlockf)(G*, void*), void* lock, const char* reason) {
-  G* gp = getg();
-  if (!in_goroutine()) fatal("gopark: ", reason, " outside a goroutine of gort::run");
-  M* mp = gp->m;
-  mp->waitunlockf = unlockf;
-  mp->waitlock = lock;
-  gp->waitreason = reason;
-  mcall(&park_m);
-}
-
-void gopark_unlock(Lock* l, const char* reason) {
-  gopark(
-      [](G*, void* p) {
-        static_cast<Lock*>(p)->unlock();
-        return true;
-      },
-      l, reason);
-}
+void gopark_misuse(const char* reason) { fatal("gopark: ", reason, " outside a goroutine of gort::run"); }
 
 namespace {
 // wake_for_global: work went on the global queue. From an M with a P, the
@@ -844,8 +816,9 @@ void goready(G* gp, bool next) {
   gp->status.store(Gstatus::runnable, std::memory_order_relaxed);
   M* mp = getg()->m;
   Sched& s = *mp->sched;
-  if (mp->p != nullptr) {
-    runqput(s, mp->p, gp, next);
+  if (P* pp = mp->p) {
+    runqput(s, pp, gp, next);
+    if (pp->solo) return;  // no P to wake (runq.cpp)
     // next: runnext's seq_cst exchange published gp; otherwise order the
     // queue store before wakep's loads here.
     if (!next) std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -925,7 +898,11 @@ void newproc(void (*run)(void*), const Ops* ops, void* fobj) {
     gp = gallocator.alloc();
     allgadd(s, gp);
   }
-  s.ngoroutines.fetch_add(1, std::memory_order_relaxed);
+  pgcount_add(pp, 1);
+  // One shared fetch_add per spawn, kept on purpose: ids count up in
+  // creation order across Ps (gdb's `info goroutines`, tracebacks and
+  // tests rely on it). Rejected: Go's per-P batches (goidcache), which
+  // interleave ids from different Ps; a spawn pays one contended atomic for it.
   gp->goid = s.goidgen.fetch_add(1, std::memory_order_relaxed) + 1;
   gp->fn_run = run;
   gp->fn_destroy = ops->destroy;
@@ -944,7 +921,7 @@ void newproc(void (*run)(void*), const Ops* ops, void* fobj) {
   gp->sched = Gobuf{};
   gp->status.store(Gstatus::runnable, std::memory_order_relaxed);
   runqput(s, pp, gp, true);  // publishes gp with a seq_cst exchange (see wakep)
-  wakep(s);
+  if (!pp->solo) wakep(s);
 }
 
 void yield() { gosched(); }

@@ -293,6 +293,7 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
   for (int i = 0; i < procs; ++i) {
     s.allp[i] = new P;
     s.allp[i]->id = i;
+    s.allp[i]->solo = procs == 1;
   }
   for (int i = procs - 1; i >= 0; --i) pidleput(s, s.allp[i]);
 

@@ -6,6 +6,33 @@
 // thief stealing half). runnext holds the G readied last by this P, so that
 // a sender and its receiver run back to back. A full ring moves half of
 // itself to the global queue, which lives under sched.lock.
+//
+// New goroutines run depth first. A G that has never run and is pushed out
+// of runnext (a spawner's earlier children) goes on the P's LIFO, which the
+// owner pops newest first: a tree of goroutines (fork-join, skynet) then
+// finishes each subtree before it starts the next, so a few dozen of them
+// are alive at once instead of a breadth-first frontier of tens of
+// thousands (each with a stack: fib(27) kept about 25,000 parked, and most
+// of its time went to carving and faulting in their stacks). Thieves take
+// from the other end, one at a time: the oldest child, the biggest subtree
+// (a Chase-Lev deque over a fixed ring, as Cilk's). Gs that have run
+// (readied, yielded) keep the FIFO ring; one schedule in 61 takes the ring
+// first (the tick on which findrunnable also serves the global queue
+// first), so new work cannot starve it, and a yield waits behind at most
+// that many goroutines, as Go's does (its Gosched goes to the global
+// queue, served first every 61st tick). A full LIFO spills into the ring. Go has no LIFO: its queue
+// runs such trees breadth first. Rejected: popping the ring's tail (the
+// half-queue steals read a tail the owner could take back), running a
+// child at once and queueing its parent (Go runs the spawner on).
+//
+// A solo P (the only one of its run) has no thieves: runqsteal runs only
+// when gomaxprocs > 1, and every other access from another M (runqempty's
+// reads) is a read. Its owner then takes and puts with plain atomic loads
+// and stores, no read-modify-write: on x86 each locked instruction saved is
+// about 6 ns on the development VM, and a channel round trip made four of
+// them here. The owner changes only at a hand-off (acquirep after pidleget
+// under sched.lock, a P's status CAS, a note wakeup), which orders the old
+// owner's stores before the new owner's loads.
 #include "sched.hpp"
 
 #include "os.hpp"
@@ -16,12 +43,24 @@ bool runqempty(P* pp) {
   // runnext and the queue are read separately: retry if the tail moved.
   // seq_cst: an M giving up spinning reads these after its nmspinning
   // decrement, the mirror of wakep's read after a put (proc.cpp, wakep).
+  // A G moves from runnext to the LIFO or the ring, never the other way.
   for (;;) {
     std::uint32_t head = pp->runqhead.load(std::memory_order_seq_cst);
     std::uint32_t tail = pp->runqtail.load(std::memory_order_seq_cst);
+    std::uint32_t lhead = pp->lifohead.load(std::memory_order_seq_cst);
+    std::uint32_t ltail = pp->lifotail.load(std::memory_order_seq_cst);
     G* next = pp->runnext.load(std::memory_order_seq_cst);
-    if (tail == pp->runqtail.load(std::memory_order_seq_cst)) return head == tail && next == nullptr;
+    if (tail == pp->runqtail.load(std::memory_order_seq_cst) &&
+        ltail == pp->lifotail.load(std::memory_order_seq_cst))
+      return head == tail && static_cast<std::int32_t>(ltail - lhead) <= 0 && next == nullptr;
   }
+}
+
+std::uint32_t runqlen(P* pp) {
+  std::uint32_t n = pp->runqtail.load(std::memory_order_relaxed) - pp->runqhead.load(std::memory_order_relaxed);
+  auto l = static_cast<std::int32_t>(pp->lifotail.load(std::memory_order_relaxed) -
+                                     pp->lifohead.load(std::memory_order_relaxed));
+  return n + (l > 0 ? static_cast<std::uint32_t>(l) : 0);
 }
 
 void globrunqput(Sched& s, G* gp) {
@@ -121,6 +160,53 @@ std::uint32_t runqgrab(P* p2, G** batch, std::uint32_t batch_head, bool steal_ne
   }
 }
 
+// lifoput: owner only. false when full.
+bool lifoput(P* pp, G* gp) {
+  std::uint32_t t = pp->lifotail.load(std::memory_order_relaxed);
+  if (t - pp->lifohead.load(std::memory_order_acquire) >= kLifoSize) return false;
+  pp->lifo[t % kLifoSize].store(gp, std::memory_order_relaxed);
+  pp->lifotail.store(t + 1, std::memory_order_release);
+  return true;
+}
+
+// lifoget: owner only; the newest. Chase-Lev's take: claim the slot by
+// moving the tail back, then read the head after a full fence; only the
+// last G can race with a thief, and a CAS on the head settles it.
+G* lifoget(P* pp) {
+  std::uint32_t t = pp->lifotail.load(std::memory_order_relaxed);
+  if (t == pp->lifohead.load(std::memory_order_relaxed)) return nullptr;  // a stale head only costs a fence
+  --t;
+  if (pp->solo) {
+    pp->lifotail.store(t, std::memory_order_relaxed);
+    return pp->lifo[t % kLifoSize].load(std::memory_order_relaxed);
+  }
+  pp->lifotail.exchange(t, std::memory_order_seq_cst);  // the store, then the fence, in one instruction
+  std::uint32_t h = pp->lifohead.load(std::memory_order_relaxed);
+  auto left = static_cast<std::int32_t>(t - h);
+  if (left < 0) {  // a thief took the last one
+    pp->lifotail.store(h, std::memory_order_relaxed);
+    return nullptr;
+  }
+  G* gp = pp->lifo[t % kLifoSize].load(std::memory_order_relaxed);
+  if (left == 0) {
+    std::uint32_t want = h;  // a failed CAS overwrites it
+    if (!pp->lifohead.compare_exchange_strong(want, h + 1, std::memory_order_seq_cst)) gp = nullptr;
+    pp->lifotail.store(h + 1, std::memory_order_relaxed);
+  }
+  return gp;
+}
+
+// lifosteal: the oldest of p2's LIFO, or nullptr. Any M.
+G* lifosteal(P* p2) {
+  for (;;) {
+    std::uint32_t h = p2->lifohead.load(std::memory_order_seq_cst);
+    std::uint32_t t = p2->lifotail.load(std::memory_order_seq_cst);
+    if (static_cast<std::int32_t>(t - h) <= 0) return nullptr;
+    G* gp = p2->lifo[h % kLifoSize].load(std::memory_order_relaxed);
+    if (p2->lifohead.compare_exchange_strong(h, h + 1, std::memory_order_seq_cst)) return gp;
+  }
+}
+
 }  // namespace
 
 // runqput: owner only. next: into runnext, kicking its old G to the queue.
@@ -128,8 +214,16 @@ std::uint32_t runqgrab(P* p2, G** batch, std::uint32_t batch_head, bool steal_ne
 // wakep reads npidle/nmspinning (see wakep).
 void runqput(Sched& s, P* pp, G* gp, bool next) {
   if (next) {
-    gp = pp->runnext.exchange(gp, std::memory_order_seq_cst);
+    if (pp->solo) {
+      G* old = pp->runnext.load(std::memory_order_relaxed);
+      pp->runnext.store(gp, std::memory_order_release);
+      gp = old;
+    } else {
+      gp = pp->runnext.exchange(gp, std::memory_order_seq_cst);
+    }
     if (gp == nullptr) return;
+    // A new G pushed out of runnext: depth first (see the top).
+    if (gp->sched.sp == 0 && lifoput(pp, gp)) return;
   }
   for (;;) {
     std::uint32_t head = pp->runqhead.load(std::memory_order_acquire);
@@ -145,13 +239,16 @@ void runqput(Sched& s, P* pp, G* gp, bool next) {
 
 // runqget: owner only. *inherit: a runnext G inherits the current time
 // slice.
-G* runqget(P* pp, bool* inherit) {
-  G* next = pp->runnext.load(std::memory_order_relaxed);
-  if (next != nullptr && pp->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) {
-    *inherit = true;
-    return next;
+namespace {
+// ringget: the oldest G of pp's ring; owner only.
+G* ringget(P* pp) {
+  if (pp->solo) {
+    std::uint32_t head = pp->runqhead.load(std::memory_order_relaxed);
+    if (pp->runqtail.load(std::memory_order_relaxed) == head) return nullptr;
+    G* gp = pp->runq[head % kRunqSize].load(std::memory_order_relaxed);
+    pp->runqhead.store(head + 1, std::memory_order_release);
+    return gp;
   }
-  *inherit = false;
   for (;;) {
     std::uint32_t head = pp->runqhead.load(std::memory_order_acquire);
     std::uint32_t tail = pp->runqtail.load(std::memory_order_relaxed);
@@ -160,12 +257,41 @@ G* runqget(P* pp, bool* inherit) {
     if (pp->runqhead.compare_exchange_weak(head, head + 1, std::memory_order_release)) return gp;
   }
 }
+}  // namespace
+
+G* runqget(P* pp, bool* inherit) {
+  G* next = pp->runnext.load(std::memory_order_relaxed);
+  if (next != nullptr) {
+    if (pp->solo) {
+      pp->runnext.store(nullptr, std::memory_order_relaxed);
+      *inherit = true;
+      return next;
+    }
+    if (pp->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) {
+      *inherit = true;
+      return next;
+    }
+  }
+  *inherit = false;
+  // New Gs first, but the ring every 61st schedule (see the top).
+  if (pp->schedtick % 61 == 0) {
+    if (G* gp = ringget(pp)) return gp;
+    return lifoget(pp);
+  }
+  if (G* gp = lifoget(pp)) return gp;
+  return ringget(pp);
+}
 
 // runqsteal: steal half of p2's Gs into pp's queue; return one to run.
 G* runqsteal(P* pp, P* p2, bool steal_next) {
   std::uint32_t tail = pp->runqtail.load(std::memory_order_relaxed);
   G* batch[kRunqSize];
-  std::uint32_t n = runqgrab(p2, batch, 0, steal_next);
+  std::uint32_t n = runqgrab(p2, batch, 0, false);
+  if (n == 0) {
+    // The ring is empty: the oldest new G, then (last round) runnext.
+    if (G* gp = lifosteal(p2)) return gp;
+    if (steal_next) n = runqgrab(p2, batch, 0, true);
+  }
   if (n == 0) return nullptr;
   G* gp = batch[n - 1];
   if (--n == 0) return gp;

@@ -149,11 +149,17 @@ struct M {
   unsigned g0_stack_id = 0;
 };
 
-// getg/setg: the G running on this thread. Out of line on purpose: a
-// goroutine may resume on another thread, and an inlined thread-local read
-// could reuse the previous thread's TLS address computed before the switch.
+// getg/setg: the G running on this thread. Out of line, unless the port
+// offers inline access (GORT_ARCH_TLS_G, port.hpp): a goroutine may resume
+// on another thread, and a plain inlined thread-local access could reuse
+// the previous thread's TLS address computed before the switch.
+#if defined(GORT_ARCH_TLS_G)
+inline G* getg() noexcept { return static_cast<G*>(gort_arch::tls_g_get()); }
+inline void setg(G* gp) noexcept { gort_arch::tls_g_set(gp); }
+#else
 G* getg() noexcept;
 void setg(G* gp) noexcept;
+#endif
 
 // adopt_thread: give the calling thread an M and a g0 over its own stack if it
 // has none, and return its g0. Allocates; call before using the runtime on a
@@ -186,9 +192,34 @@ void systemstack_check(const char* fn);
 }
 
 // mcall(fn): save the current G and call fn(g) on g0's stack. fn must not
-// return; it ends by resuming some G with gogo. mcall_exit: the same for a
-// G that will never run again (goexit).
-void mcall(void (*fn)(G*));
+// return; it ends by resuming some G with gogo. Inline, as are its callers
+// on the park path (gopark, gosched): every return taken after the G
+// resumes is mispredicted (the CPU's return-address predictor holds what
+// the other stacks called), so the fewer frames between a runtime entry
+// point and the switch, the cheaper the hand-off (port.hpp, gort_mcall).
+// With ASan or TSan the switch is announced before it and fn runs behind
+// mcall_switched, which announces the arrival first thing on g0 (race.hpp);
+// without them those branches compile to nothing. mcall_exit: the same for
+// a G that will never run again (goexit).
+[[noreturn]] void mcall_misuse(G* gp);
+void mcall_switched(G* gp);
+inline void mcall1(void (*fn)(G*), bool exiting) {
+  G* gp = getg();
+  M* mp = gp != nullptr ? gp->m : nullptr;
+  if (mp == nullptr || gp == mp->g0 || gp == mp->gsignal || mp->g0->sched.sp == 0) [[unlikely]]
+    mcall_misuse(gp);
+  G* g0 = mp->g0;
+  setg(g0);
+  if constexpr (race::kStackSwitch) {
+    mp->mcallfn = fn;
+    race::switch_begin(gp->race, exiting, g0->race, g0->stack_lo, g0->stack_hi);
+    gort_mcall(&gp->sched, g0->sched.sp, &mcall_switched, gp);
+    race::switch_end(gp->race);  // resumed by gogo
+  } else {
+    gort_mcall(&gp->sched, g0->sched.sp, fn, gp);
+  }
+}
+inline void mcall(void (*fn)(G*)) { mcall1(fn, false); }
 void mcall_exit(void (*fn)(G*));
 
 namespace detail {

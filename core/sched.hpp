@@ -24,6 +24,7 @@ namespace gort::rt {
 enum class Pstatus : std::uint32_t { idle, running, syscall, dead };
 
 inline constexpr std::uint32_t kRunqSize = 256;
+inline constexpr std::uint32_t kLifoSize = 256;
 
 struct P {
   std::int32_t id = 0;
@@ -37,6 +38,18 @@ struct P {
   std::atomic<std::uint32_t> runqtail{0};
   std::atomic<G*> runq[kRunqSize] = {};
   std::atomic<G*> runnext{nullptr};
+  // New Gs (never run) pushed out of runnext, last in first out for the
+  // owner, stolen one at a time from the oldest end (runq.cpp).
+  std::atomic<std::uint32_t> lifohead{0};  // the oldest: thieves take here
+  std::atomic<std::uint32_t> lifotail{0};  // one past the newest: the owner's end
+  std::atomic<G*> lifo[kLifoSize] = {};
+  // solo: the run's only P (gomaxprocs 1). Nobody steals from it and no P
+  // is ever idle while its owner runs, so its owner puts and takes with
+  // plain loads and stores, and readying a G wakes nobody (runq.cpp).
+  bool solo = false;
+  // This P's share of the goroutine count (started here minus ended here;
+  // only the owner writes it): an exit touches no shared counter.
+  std::atomic<std::int64_t> gcount{0};
   // Free Gs for reuse, and free stacks per size class (malloc.hpp).
   G* gfree = nullptr;
   std::int32_t gfreecnt = 0;
@@ -106,7 +119,7 @@ struct Sched {
   Lock gflock;
   G* gfree = nullptr;
   std::int32_t ngfree = 0;
-  std::atomic<std::int64_t> ngoroutines{0};
+  std::atomic<std::int64_t> ngoroutines{0};  // plus every P's gcount: goroutine_count
   std::int64_t scavenge_delay = 0;
   std::atomic<std::uint64_t> goidgen{0};
   TimerHeap timers;
@@ -135,6 +148,17 @@ struct Sched {
   std::int64_t start_time = 0;
 };
 
+// goroutine_count: goroutines alive in the run (racy: each P adds its own
+// share).
+inline std::int64_t goroutine_count(Sched& s) {
+  std::int64_t n = s.ngoroutines.load(std::memory_order_relaxed);
+  for (std::int32_t i = 0; i < s.gomaxprocs; ++i) n += s.allp[i]->gcount.load(std::memory_order_relaxed);
+  return n;
+}
+// pgcount_add: the owner of pp adds d to its share (no read-modify-write).
+inline void pgcount_add(P* pp, std::int64_t d) {
+  pp->gcount.store(pp->gcount.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
+}
 // g_sched: the running run's state, or nullptr (defined in gdbinfo.cpp,
 // beside the table that leads debuggers to it; read it with current_sched).
 extern std::atomic<Sched*> g_sched;
@@ -145,10 +169,31 @@ Sched* current_sched();
 
 // gopark: park the current G. On g0, after its context is saved, unlockf(gp,
 // lock) runs; if it returns false the G is resumed at once. reason shows in
-// deadlock reports. A G must be made runnable again with goready.
-void gopark(bool (*unlockf)(G*, void*), void* lock, const char* reason);
-// gopark_unlock: park, releasing l once the G is safely parked.
-void gopark_unlock(Lock* l, const char* reason);
+// deadlock reports. A G must be made runnable again with goready. Inline,
+// with mcall (runtime.hpp says why).
+void park_m(G* gp);
+[[noreturn]] void gopark_misuse(const char* reason);
+inline void gopark(bool (*unlockf)(G*, void*), void* lock, const char* reason) {
+  G* gp = getg();
+  M* mp = gp != nullptr ? gp->m : nullptr;
+  if (mp == nullptr || mp->p == nullptr || gp == mp->g0) [[unlikely]]
+    gopark_misuse(reason);
+  mp->waitunlockf = unlockf;
+  mp->waitlock = lock;
+  gp->waitreason = reason;
+  mcall(&park_m);
+}
+// gopark_unlock: park, releasing l (a Lock or a SpinLock) once the G is
+// safely parked.
+template <class L>
+inline void gopark_unlock(L* l, const char* reason) {
+  gopark(
+      [](G*, void* p) {
+        static_cast<L*>(p)->unlock();
+        return true;
+      },
+      l, reason);
+}
 // goready: make a parked G runnable: next on this P (next=true, so that a
 // sender and its receiver run back to back), or at the tail of the queue.
 void goready(G* gp, bool next = true);
@@ -176,6 +221,7 @@ std::uint32_t fastrand();
 
 // Run queues (runq.cpp). Local queues: runqput/runqget by the owner only.
 bool runqempty(P* pp);
+std::uint32_t runqlen(P* pp);  // Gs in the ring and the LIFO (not runnext); racy, for traces
 void runqput(Sched& s, P* pp, G* gp, bool next);
 G* runqget(P* pp, bool* inherit);
 G* runqsteal(P* pp, P* p2, bool steal_next);
@@ -254,7 +300,7 @@ void schedtrace(Sched& s, std::int64_t now, bool detail);
 // Timers (time.cpp).
 void addtimer(Sched& s, timer* t);
 bool deltimer(timer* t);  // true if it removed t before it fired
-std::int64_t next_timer(TimerHeap& h);  // earliest when, or INT64_MAX
+inline std::int64_t next_timer(TimerHeap& h) { return h.next.load(std::memory_order_acquire); }  // earliest when, or INT64_MAX
 void runtimers(TimerHeap& h, std::int64_t now);
 inline bool timers_pending(TimerHeap& h) { return next_timer(h) != INT64_MAX; }
 // timers_clear: detach every pending timer (teardown); owned ones are freed.

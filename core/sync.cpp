@@ -1,5 +1,5 @@
 // sync.cpp: gort::WaitGroup and gort::Mutex over a queue of parked
-// goroutines (detail::WaitList: a runtime Lock and a FIFO of Gs).
+// goroutines (detail::WaitList: a runtime SpinLock and a FIFO of Gs).
 //
 // Happens-before for TSan (race.hpp), as Go's: done() before the wait()
 // it lets return; unlock() before the next lock() that succeeds.
@@ -12,10 +12,11 @@ namespace {
 
 using rt::G;
 
-static_assert(sizeof(rt::Lock) == sizeof(detail::WaitList::lock) && alignof(rt::Lock) <= alignof(std::uintptr_t),
-              "WaitList::lock holds a runtime Lock");
+static_assert(sizeof(rt::SpinLock) == sizeof(detail::WaitList::lock) &&
+                  alignof(rt::SpinLock) <= alignof(std::uintptr_t),
+              "WaitList::lock holds a runtime SpinLock");
 
-rt::Lock& lock_of(detail::WaitList& w) { return *reinterpret_cast<rt::Lock*>(&w.lock); }
+rt::SpinLock& lock_of(detail::WaitList& w) { return *reinterpret_cast<rt::SpinLock*>(&w.lock); }
 
 void push(detail::WaitList& w, G* gp) {
   gp->schedlink = nullptr;
@@ -42,7 +43,7 @@ G* pop(detail::WaitList& w) {
 // The releaser touches the WaitList only under its lock and readies the
 // woken goroutine after unlocking, so the goroutine may free the object.
 void semacquire(detail::WaitList& w, const char* reason) {
-  rt::Lock& l = lock_of(w);
+  rt::SpinLock& l = lock_of(w);
   l.lock();
   if (w.count > 0) {
     --w.count;
@@ -58,7 +59,7 @@ void semacquire(detail::WaitList& w, const char* reason) {
 // the object that holds w (a WaitGroup's waiters may), so w must not be
 // touched again once one is readied.
 void semrelease_n(detail::WaitList& w, std::uint32_t n) {
-  rt::Lock& l = lock_of(w);
+  rt::SpinLock& l = lock_of(w);
   G* ready = nullptr;
   G** tail = &ready;
   l.lock();

@@ -129,7 +129,7 @@ void schedtrace(Sched& s, std::int64_t now, bool detail) {
         " runqueue=", s.runqsize.load(), " [");
   for (std::int32_t i = 0; i < s.gomaxprocs; ++i) {
     P* pp = s.allp[i];
-    std::uint32_t n = pp->runqtail.load() - pp->runqhead.load();
+    std::uint32_t n = runqlen(pp);
     print(i ? " " : "", n);
   }
   print("]\n");
@@ -142,7 +142,7 @@ void schedtrace(Sched& s, std::int64_t now, bool detail) {
     G* next = pp->runnext.load();
     print("  P", i, ": status=", static_cast<std::uint32_t>(pp->status.load()), " schedtick=", racy(pp->schedtick),
           " syscalltick=", pp->syscalltick.load(), " m=", mp ? mp->id : -1,
-          " runqsize=", pp->runqtail.load() - pp->runqhead.load(), " runnext=",
+          " runqsize=", runqlen(pp), " runnext=",
           next ? static_cast<std::int64_t>(racy(next->goid)) : -1, "\n");
   }
   int walked = 0;

@@ -97,8 +97,6 @@ bool deltimer(timer* t) {
   return true;
 }
 
-std::int64_t next_timer(TimerHeap& h) { return h.next.load(std::memory_order_acquire); }
-
 void runtimers(TimerHeap& h, std::int64_t now) {
   if (next_timer(h) > now) return;
   LockGuard l(h.lock);

@@ -10,6 +10,11 @@
 #define GORT_RA_ON_STACK 8   // call pushes the return address
 #define GORT_RED_ZONE 128
 #define GORT_MIN_FRAME 0
+// Indirect-branch tracking (gcc -fcf-protection): resume points need landing
+// pads (port.hpp, gort_mcall; GORT_LANDING_PAD below).
+#if defined(__CET__) && (__CET__ & 1)
+#define GORT_BRANCH_TARGETS 1
+#endif
 
 // Gobuf: sp, pc, ctxt, then the callee-saved area:
 //
@@ -150,6 +155,27 @@ GORT_REG_AT(mxcsr, GOBUF_MXCSR);
 GORT_REG_AT(x87cw, GOBUF_X87CW);
 #undef GORT_REG_AT
 }  // namespace gort_arch
+
+// Optional hook (core/port.hpp): the current G's thread-local slot,
+// gort_tls_g (core/proc.cpp, initial-exec), read and written inline. Each
+// access goes through %fs at that moment, so no thread address computed
+// before a switch can be reused after it on another thread; the asm is
+// volatile, so no read is hoisted across one either. ELF only (Mach-O has
+// no initial-exec TLS).
+#if defined(__ELF__)
+#define GORT_ARCH_TLS_G 1
+namespace gort_arch {
+inline void* tls_g_get() noexcept {
+  void* g;
+  asm volatile("movq gort_tls_g@gottpoff(%%rip), %0\n\tmovq %%fs:(%0), %0" : "=r"(g));
+  return g;
+}
+inline void tls_g_set(void* g) noexcept {
+  void* off;
+  asm volatile("movq gort_tls_g@gottpoff(%%rip), %0\n\tmovq %1, %%fs:(%0)" : "=&r"(off) : "r"(g) : "memory");
+}
+}  // namespace gort_arch
+#endif
 #endif
 
 #endif

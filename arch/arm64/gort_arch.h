@@ -18,6 +18,11 @@
 #define GORT_RED_ZONE 0
 #endif
 #define GORT_MIN_FRAME 0
+// BTI (-mbranch-protection): resume points need landing pads (port.hpp,
+// gort_mcall; GORT_LANDING_PAD below).
+#if defined(__ARM_FEATURE_BTI_DEFAULT) && __ARM_FEATURE_BTI_DEFAULT
+#define GORT_BRANCH_TARGETS 1
+#endif
 
 // Gobuf: sp, pc, ctxt, then the callee-saved area (stp/ldp pairs):
 //

@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 )
 
@@ -28,6 +29,21 @@ const (
 	skynetSize   = 1000000
 	skynetResult = 499999500000
 )
+
+// cpuPerOp starts counting the process's CPU time (user and system, every
+// thread); the function it returns reports it per operation as the metric
+// cpu-ns/op, which tools/bench_sched.sh shows beside gort's (the machine
+// may be shared: wall time then depends on what else runs).
+func cpuPerOp(b *testing.B) func() {
+	start := cpuTime()
+	return func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }
+}
+
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
 
 // procs sets GOMAXPROCS to n for the benchmark and restores it after.
 func procs(b *testing.B, n int) {
@@ -56,9 +72,11 @@ func BenchmarkSpawn(b *testing.B) {
 	procs(b, 2)
 	spawnN(4 * spawnBatch) // warm-up
 	b.ResetTimer()
+	cpu := cpuPerOp(b)
 	if spawnN(b.N) != int64(b.N) {
 		b.Fatal("not every goroutine ran")
 	}
+	cpu()
 }
 
 func BenchmarkPingPong(b *testing.B) {
@@ -84,12 +102,14 @@ func pingPong(b *testing.B) {
 		<-pong
 	}
 	b.ResetTimer()
+	cpu := cpuPerOp(b)
 	for i := 0; i < b.N; i++ {
 		ping <- i
 		if <-pong != i {
 			b.Fatal("wrong value echoed")
 		}
 	}
+	cpu()
 	b.StopTimer()
 	close(ping)
 }
@@ -100,9 +120,11 @@ func BenchmarkYield(b *testing.B) {
 		runtime.Gosched()
 	}
 	b.ResetTimer()
+	cpu := cpuPerOp(b)
 	for i := 0; i < b.N; i++ {
 		runtime.Gosched()
 	}
+	cpu()
 }
 
 func fib(n int) int {
@@ -128,11 +150,13 @@ func BenchmarkFib27(b *testing.B) {
 	procs(b, 2)
 	fib(18) // warm-up
 	b.ResetTimer()
+	cpu := cpuPerOp(b)
 	for i := 0; i < b.N; i++ {
 		if fib(fibN) != fibResult {
 			b.Fatal("wrong fib(27)")
 		}
 	}
+	cpu()
 }
 
 // BenchmarkYield2: two goroutines take turns with Gosched until they have
@@ -153,12 +177,14 @@ func BenchmarkYield2(b *testing.B) {
 		runtime.Gosched()
 	}
 	b.ResetTimer()
+	cpu := cpuPerOp(b)
 	p0 := atomic.LoadInt64(&peer)
 	var mine int64
 	for mine+atomic.LoadInt64(&peer)-p0 < int64(b.N) {
 		runtime.Gosched()
 		mine++
 	}
+	cpu()
 	b.StopTimer()
 	if theirs := atomic.LoadInt64(&peer) - p0; 2*theirs < mine {
 		b.Fatalf("the goroutines did not take turns: %d and %d", mine, theirs)
@@ -193,10 +219,12 @@ func BenchmarkSkynet(b *testing.B) {
 	go skynet(c, 0, 1000, 10) // warm-up
 	<-c
 	b.ResetTimer()
+	cpu := cpuPerOp(b)
 	for i := 0; i < b.N; i++ {
 		go skynet(c, 0, skynetSize, 10)
 		if <-c != skynetResult {
 			b.Fatal("wrong skynet sum")
 		}
 	}
+	cpu()
 }

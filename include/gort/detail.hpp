@@ -100,7 +100,7 @@ void chantimer_free(chantimer* t);
 // A queue of parked goroutines for the sync types; with count, a
 // semaphore (releases that found nobody waiting).
 struct WaitList {
-  std::uintptr_t lock = 0;  // a runtime Lock (core/lock.hpp): one pointer-sized key
+  std::uintptr_t lock = 0;  // a runtime SpinLock (core/lock.hpp): one pointer-sized key
   std::uint32_t count = 0;
   void* head = nullptr;
   void* tail = nullptr;

@@ -50,6 +50,53 @@ TEST(Errno, BlockingCallKeepsItsErrnoAndHandsItBack) {
       Config{2});
 }
 
+// getg() after a park is the goroutine that parked, whichever thread it
+// resumed on: the current G is read from the thread running now, never
+// through a thread address computed before the switch (port.hpp,
+// GORT_ARCH_TLS_G). Four goroutines on 2 Ps hand a token round a ring of
+// channels and yield, so that they resume on either thread.
+__attribute__((noinline)) int getg_loop(chan<int> in, chan<int> out, int n, int* moved) {
+  int bad = 0;
+  for (int i = 0; i < n; ++i) {
+    rt::G* before = rt::getg();
+    pid_t t0 = gettid();
+    int v = *in.recv();
+    rt::G* mid = rt::getg();
+    out.send(v + 1);
+    yield();
+    rt::G* after = rt::getg();
+    bad += (before != mid) + (before != after);
+    *moved += gettid() != t0;
+  }
+  return bad;
+}
+
+TEST(Getg, IsTheParkedGoroutineAfterItResumesOnAnyThread) {
+  run(
+      [] {
+        constexpr int kG = 4;
+        const int n = 20000 / kScale;
+        // Buffered by one: the last token stays in ring[0] when all are done.
+        chan<int> ring[kG] = {chan<int>(1), chan<int>(1), chan<int>(1), chan<int>(1)};
+        std::atomic<int> bad{0}, moved{0};
+        WaitGroup wg;
+        for (int k = 0; k < kG; ++k) {
+          wg.add(1);
+          go([&, k] {
+            int m = 0;
+            bad += getg_loop(ring[k], ring[(k + 1) % kG], n, &m);
+            moved += m;
+            wg.done();
+          });
+        }
+        ring[0].send(0);
+        wg.wait();
+        EXPECT_EQ(bad.load(), 0) << "getg() returned another goroutine after a park";
+        ::testing::Test::RecordProperty("resumed_on_another_thread", moved.load());
+      },
+      Config{2});
+}
+
 #if defined(__cpp_exceptions)
 // An exception leaving systemstack(f) lands back on the goroutine's stack
 // with the goroutine as the current G (not g0).

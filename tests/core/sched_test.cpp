@@ -162,6 +162,96 @@ TEST(Sched, YieldLetsOthersRun) {
       Config{1});
 }
 
+// A tree of goroutines runs depth first (runq.cpp): each fib(n) spawns
+// fib(n-1) and fib(n-2) and waits for both, and the newest unstarted child
+// runs next, so the goroutines spawned and not yet finished stay a few per
+// level of the tree. Run breadth first (a FIFO queue, as Go's), fib(18)
+// keeps thousands of them at once. One P without threads: deterministic.
+int tree_fib(int n, std::atomic<int>& live, std::atomic<int>& peak) {
+  if (n < 2) return n;
+  int a = 0, b = 0;
+  WaitGroup wg;
+  for (int* r : {&a, &b}) {
+    int now = ++live;
+    for (int p = peak.load(); now > p && !peak.compare_exchange_weak(p, now);) {
+    }
+    wg.add(1);
+    go([&, r, m = r == &a ? n - 1 : n - 2] {
+      *r = tree_fib(m, live, peak);
+      --live;
+      wg.done();
+    });
+  }
+  wg.wait();
+  return a + b;
+}
+
+// The run queue alone, on plain threads: an owner puts new Gs (never run)
+// through runnext, which pushes the older ones onto its LIFO, and takes
+// them back while two thieves steal from it. Every G is taken exactly once
+// and the queue is empty at the end of each round: the owner and a thief
+// racing for the last G in the LIFO settle it with one CAS (runq.cpp,
+// lifoget). Rounds of one to three Gs, so that most rounds end in that race
+// (which needs the threads to run at once: on a busy machine a broken CAS
+// shows in about one run in two).
+TEST(RunQueue, OwnerAndThievesTakeEachNewGoroutineOnce) {
+  constexpr int kG = 3;
+  const long kRounds = 2000000 / kScale;
+  rt::Sched s;
+  s.gomaxprocs = 3;
+  rt::P owner, thief[2];
+  rt::P* allp[3] = {&owner, &thief[0], &thief[1]};
+  s.allp = allp;
+  static rt::G gs[kG];
+  std::atomic<int> taken[kG];
+  std::atomic<long> round{0}, done_thieves{0};
+  std::atomic<bool> stop{false};
+  std::atomic<long> bad{0};
+  auto take = [&](rt::G* gp) {
+    if (gp == nullptr) return;
+    long i = gp - gs;
+    if (i < 0 || i >= kG) {
+      ++bad;
+      return;
+    }
+    ++taken[i];
+  };
+  std::thread thieves[2];
+  for (int k = 0; k < 2; ++k)
+    thieves[k] = std::thread([&, k] {
+      while (!stop.load(std::memory_order_relaxed)) take(rt::runqsteal(&thief[k], &owner, false));
+      ++done_thieves;
+    });
+  for (long r = 0; r < kRounds && bad.load() == 0; ++r) {
+    int n = 1 + static_cast<int>(r % kG);
+    for (int i = 0; i < kG; ++i) taken[i].store(0, std::memory_order_relaxed);
+    for (int i = 0; i < n; ++i) rt::runqput(s, &owner, &gs[i], true);
+    bool inherit = false;
+    // Take until every G of the round was taken by someone.
+    for (;;) {
+      take(rt::runqget(&owner, &inherit));
+      int sum = 0;
+      for (int i = 0; i < n; ++i) sum += taken[i].load();
+      if (sum >= n) break;
+    }
+    for (int i = 0; i < n; ++i)
+      if (taken[i].load() != 1) ++bad;
+    if (!rt::runqempty(&owner)) ++bad;
+  }
+  stop = true;
+  for (auto& t : thieves) t.join();
+  EXPECT_EQ(bad.load(), 0) << "a G taken twice or never, or the queue not empty after a round";
+}
+
+TEST(Sched, TreeOfGoroutinesRunsDepthFirst) {
+  std::atomic<int> live{0}, peak{0};
+  int r = 0;
+  run([&] { r = tree_fib(18, live, peak); }, Config{1, false});
+  EXPECT_EQ(r, 2584);
+  EXPECT_LE(peak.load(), 4 * 18) << "goroutines spawned and unfinished at once";
+  RecordProperty("peak", peak.load());
+}
+
 // Every thread the runtime starts goes through pthread_create (os::newosproc),
 // and every call of it is counted (thread_count.cpp): a thread that started
 // and exited during the run still shows. The /proc count is kept as a second
