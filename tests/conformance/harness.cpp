@@ -45,6 +45,7 @@ void Context::entry(void* self) {
   rt::race::switch_end(c->g_.race);
   rt::race::acquire(&g_handoff);
   c->fn_(c->arg_);
+  rt::race::release(&g_handoff);  // its end: gort_goexit takes it back to run()'s caller
 }
 
 Context::~Context() {
