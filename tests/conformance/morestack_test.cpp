@@ -24,14 +24,17 @@ struct Small {
 template <class T>
 T step(T r, int n);
 template <>
-int step(int r, int n) { return r * 3 + n; }
+int step(int r, int n) { return static_cast<int>(static_cast<unsigned>(r) * 3u + static_cast<unsigned>(n)); }  // wraps
 template <>
-std::int64_t step(std::int64_t r, int n) { return r * 0x10001 + n; }  // exceeds 32 bits
+std::int64_t step(std::int64_t r, int n) {  // exceeds 32 bits, wraps
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(r) * 0x10001u + static_cast<std::uint64_t>(n));
+}
 template <>
 double step(double r, int n) { return r * 0.5 + n; }
 template <>
 Small step(Small r, int n) {
-  return Small{r.a * 5 + n, static_cast<std::int16_t>(r.b ^ n)};
+  return Small{static_cast<std::int32_t>(static_cast<std::uint32_t>(r.a) * 5u + static_cast<std::uint32_t>(n)),
+               static_cast<std::int16_t>(r.b ^ n)};
 }
 
 std::int64_t g_max_live;
