@@ -21,9 +21,10 @@
 
 namespace {
 
-// spawn_park_join: spawn n goroutines that park on gate, close it, join them.
-void spawn_park_join(long n, gort::chan<int> gate) {
-  gort::WaitGroup parked, joined;
+// spawn_parked: spawn n goroutines that park on gate (each calls
+// joined.done() once gate is closed); returns when all n are parked.
+void spawn_parked(long n, gort::chan<int> gate, gort::WaitGroup& joined) {
+  gort::WaitGroup parked;
   for (long i = 0; i < n; ++i) {
     parked.add(1);
     joined.add(1);
@@ -34,6 +35,12 @@ void spawn_park_join(long n, gort::chan<int> gate) {
     });
   }
   parked.wait();
+}
+
+// spawn_park_join: spawn n goroutines that park on gate, close it, join them.
+void spawn_park_join(long n, gort::chan<int> gate) {
+  gort::WaitGroup joined;
+  spawn_parked(n, gate, joined);
   gate.close();
   joined.wait();
 }
@@ -95,17 +102,8 @@ int main(int argc, char** argv) {
     return gort::run(
         [n] {
           gort::chan<int> gate;
-          gort::WaitGroup parked, joined;
-          for (long i = 0; i < n; ++i) {
-            parked.add(1);
-            joined.add(1);
-            gort::go([gate, &parked, &joined] {
-              parked.done();
-              gate.recv();
-              joined.done();
-            });
-          }
-          parked.wait();
+          gort::WaitGroup joined;
+          spawn_parked(n, gate, joined);
           // Warm up, then the best of 5 (the machine is shared).
           yield_ns(20000);
           pingpong_ns(20000);

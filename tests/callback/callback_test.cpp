@@ -81,8 +81,12 @@ TEST(Callback, ManyForeignThreadsEachCallingBackManyTimes) {
         EXPECT_EQ(sum.load(), 3 * n * (n - 1) / 2);
         int ms = count_ms(), gs = count_gs();
         std::printf("%d threads x %d callbacks: %d Ms in the run, %d Gs made\n", kThreads, kCalls, ms, gs);
-        // One M per simultaneous caller plus the run's own: never one per call.
-        EXPECT_LE(ms, kThreads + 16);
+        // One M per simultaneous caller plus the run's own: never one per
+        // call (that would be kThreads * kCalls). The run's own are not a
+        // fixed number: an M is made whenever a P is handed off while no
+        // idle M is parked yet (Go's startm does the same), so they vary
+        // from run to run; 53 in all was seen once with 2 Ps and 32 callers.
+        EXPECT_LE(ms, kThreads + 32);
         EXPECT_LE(gs, 4 * (kThreads + 16) + 64) << "goroutines are not reused";
       },
       Config{2});

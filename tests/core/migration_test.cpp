@@ -59,14 +59,14 @@ __attribute__((noinline)) int getg_loop(chan<int> in, chan<int> out, int n, int*
   int bad = 0;
   for (int i = 0; i < n; ++i) {
     rt::G* before = rt::getg();
-    pid_t t0 = gettid();
+    rt::M* m0 = before->m;  // the thread it parks on (gettid is Linux's only)
     int v = *in.recv();
     rt::G* mid = rt::getg();
     out.send(v + 1);
     yield();
     rt::G* after = rt::getg();
     bad += (before != mid) + (before != after);
-    *moved += gettid() != t0;
+    *moved += after->m != m0;  // resumed on another thread
   }
   return bad;
 }
