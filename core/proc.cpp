@@ -51,6 +51,7 @@
 // sleeper).
 #include "sched.hpp"
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -925,6 +926,9 @@ void newproc(void (*run)(void*), const Ops* ops, void* fobj) {
 }
 
 void yield() { gosched(); }
+
+int thread_errno() { return errno; }
+void set_thread_errno(int e) { errno = e; }
 
 void entersyscall() {
   G* gp = getg();

@@ -76,15 +76,17 @@ std::atomic<bool> g_running{false};
 // the run that is the last one in it (m0 after the others left, or the
 // last abandoned M to leave: self); every other M has left the runtime.
 void teardown(Sched& s, M* self) {
+  // No lock: every other thread is past its last use of the runtime, and
+  // the M that created one stored its handle before it left (mcount says
+  // so). An abandoned run has no handle left here (m0 took them all).
+  // Joined first: the join is the edge a thread checker (TSan) sees from
+  // everything those threads did in the runtime to what follows here.
+  for (M* mp = s.allm; mp; mp = mp->alllink)
+    if (mp != self && mp->thread) os::joinosproc(mp->thread);
   // Timers first: a sleeping goroutine's timer lives on its stack, which
   // freeallgs gives back below.
   timers_clear(s.timers);
   freeallgs(s);
-  // No lock: every other thread is past its last use of the runtime, and
-  // the M that created one stored its handle before it left (mcount says
-  // so). An abandoned run has no handle left here (m0 took them all).
-  for (M* mp = s.allm; mp; mp = mp->alllink)
-    if (mp != self && mp->thread) os::joinosproc(mp->thread);
   for (M* mp = s.allm; mp;) {
     M* next = mp->alllink;
     if (mp != self && !mp->is_m0) freem(mp);
