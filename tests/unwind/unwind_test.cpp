@@ -170,6 +170,12 @@ TEST(UnwindGobuf, ListsTheKnownFramesAndEndsAtGoexit) {
   auto v = names(w);
   ASSERT_LT(w.n, 32) << show(w);
   std::vector<std::string> want = {"unw_walk_here", "unw_f3", "unw_f2", "unw_f1", "unw_entry", "gort_goexit"};
+  // Under ASan and TSan the harness starts the context in Context::entry
+  // (it tells the sanitizer of the switch, then calls unw_entry): its frame
+  // lies between unw_entry and goexit unless that call became a tail call
+  // (at -O2, not at the sanitizer presets' -O1).
+  if (rt::race::kStackSwitch && v.size() >= 2 && v[v.size() - 2] == "_ZN4gort4test7Context5entryEPv")
+    want.insert(want.end() - 1, v[v.size() - 2]);
   // gobuf_walk's frame is the first: the Gobuf is its own.
   ASSERT_GE(w.n, 7) << show(w);
   EXPECT_EQ(std::vector<std::string>(v.begin() + 1, v.end()), want) << show(w);
