@@ -128,6 +128,8 @@ M* needm(Sched& s) {
   if (tls_stack.hi == 0) os::current_stack(&tls_stack.lo, &tls_stack.hi);
   mp->g0->stack_lo = mp->g0->stack.lo = tls_stack.lo;
   mp->g0->stack_hi = mp->g0->stack.hi = tls_stack.hi;
+  race::fiber_thread(mp->g0->race);
+  mp->g0_stack_id = race::stack_register(tls_stack.lo, tls_stack.hi);
   setg(mp->g0);
   // This thread's signal stack, afresh: the M may have served another
   // thread, whose alternate stack is none of this one's business.
@@ -146,6 +148,7 @@ M* needm(Sched& s) {
 void dropm(M* mp) {
   Sched& s = *mp->sched;
   unminit(mp);
+  race::stack_deregister(mp->g0_stack_id);
   mp->g0->sched = Gobuf{};
   mp->g0->stack_lo = mp->g0->stack_hi = 0;
   if (leaving_run(s, mp, false)) {
@@ -181,6 +184,7 @@ G* newcallbackg(Sched& s, M* mp, void (*fn)(void*), void* arg, bool foreign) {
   gp->lockedint = 1;
   gp->lockedext = 0;
   mp->lockedg = gp;
+  race::fiber_new(gp->race, gp->goid);  // the caller's work happens before the callback
   gp->status.store(Gstatus::runnable, std::memory_order_relaxed);
   s.ngoroutines.fetch_add(1, std::memory_order_relaxed);
   return gp;
@@ -406,8 +410,15 @@ int cgocallback(void (*fn)(void*), void* arg) {
   Gobuf saved_base = mp->g0->sched;
   G* saved_curg = mp->curg;
   G* saved_lockedg = mp->lockedg;
-  callback_run(s, mp, newcallbackg(s, mp, fn, arg, foreign));
+  // Inside blocking, this code runs as the blocking goroutine, whose TSan
+  // fiber is not g0's (systemstack keeps it): callbackdone comes back on
+  // g0's, so the caller's goes back here (race.hpp).
+  void* fiber = race::current_fiber();
+  G* cg = newcallbackg(s, mp, fn, arg, foreign);
+  callback_run(s, mp, cg);
   // Back from callbackdone: the callback's goroutine has returned.
+  race::switch_fiber(fiber);
+  race::acquire(cg);  // its end (gort_goexit1), before the caller goes on
   mp->g0->sched = saved_base;
   mp->curg = saved_curg;
   mp->lockedg = saved_lockedg;

@@ -7,6 +7,15 @@
 // woken goroutine finds in its sudog whether the transfer succeeded
 // (success=false: the channel was closed).
 //
+// Happens-before for TSan (race.hpp), Go's memory model: a send happens
+// before the receive that takes its value, the k-th receive from a
+// channel of capacity C before the (k+C)-th send completes (each buffer
+// slot is acquired and released by every operation that uses it), a
+// receive from an unbuffered channel before its send completes (a parked
+// goroutine releases its sudog before it waits and acquires it when woken;
+// the one that dequeues it acquires it before the hand-off and releases it
+// after), a close before a receive that sees it (the channel itself).
+//
 // select locks every channel involved in address order (so two selects
 // over the same channels cannot deadlock), polls the cases in a random
 // order, and otherwise enqueues one sudog per case and parks. The first
@@ -108,7 +117,9 @@ std::size_t round_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a;
 // send: hand ep to the waiting receiver s (c locked). Returns the G to
 // ready once the caller has unlocked.
 G* send(hchan* c, Sudog* s, void* ep) {
+  race::acquire(s);
   if (s->elem) c->ops->move_construct(s->elem, ep);
+  race::release(s);
   s->success = true;
   s->g->param = s;
   return s->g;
@@ -118,20 +129,47 @@ G* send(hchan* c, Sudog* s, void* ep) {
 // (which is full), the receiver takes the head and the sender's value goes to
 // the tail, keeping FIFO order. Returns the G to ready after unlocking.
 G* recv(hchan* c, Sudog* s, void* ep) {
+  race::acquire(s);
   if (c->dataqsiz == 0) {
     c->ops->move_construct(ep, s->elem);
   } else {
     void* q = c->slot(c->recvx);
+    race::acquire(q);
     c->ops->move_construct(ep, q);
     c->ops->destroy(q);
     c->ops->move_construct(q, s->elem);
+    race::release(q);
     if (++c->recvx == c->dataqsiz) c->recvx = 0;
     c->sendx = c->recvx;
   }
+  race::release(s);
   s->success = true;
   s->g->param = s;
   return s->g;
 }
+
+// buf_put, buf_take: a buffered value into its slot, out of it.
+void buf_put(hchan* c, void* ep) {
+  void* q = c->slot(c->sendx);
+  race::acquire(q);
+  c->ops->move_construct(q, ep);
+  race::release(q);
+  if (++c->sendx == c->dataqsiz) c->sendx = 0;
+  ++c->qcount;
+}
+
+void buf_take(hchan* c, void* ep) {
+  void* q = c->slot(c->recvx);
+  race::acquire(q);
+  c->ops->move_construct(ep, q);
+  c->ops->destroy(q);
+  race::release(q);
+  if (++c->recvx == c->dataqsiz) c->recvx = 0;
+  --c->qcount;
+}
+
+// park_on: the sudog's owner, just before it waits (see the top).
+void park_on(Sudog* s) { race::release(s); }
 
 void nil_block(const char* reason) {
   gopark(nullptr, nullptr, reason);
@@ -161,7 +199,10 @@ hchan* chan_make(const Ops* ops, std::size_t cap) {
 void chan_retain(hchan* c) { c->refs.fetch_add(1, std::memory_order_relaxed); }
 
 void chan_release(hchan* c) {
+  // Every handle's last use happens before the buffer is freed (TSan).
+  race::release(&c->refs);
   if (c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  race::acquire(&c->refs);
   for (std::size_t i = 0, x = c->recvx; i < c->qcount; ++i) {
     c->ops->destroy(c->slot(x));
     if (++x == c->dataqsiz) x = 0;
@@ -198,9 +239,7 @@ bool chan_send(hchan* c, void* ep, bool block) {
     return true;
   }
   if (c->qcount < c->dataqsiz) {
-    c->ops->move_construct(c->slot(c->sendx), ep);
-    if (++c->sendx == c->dataqsiz) c->sendx = 0;
-    ++c->qcount;
+    buf_put(c, ep);
     c->lock.unlock();
     return true;
   }
@@ -213,8 +252,10 @@ bool chan_send(hchan* c, void* ep, bool block) {
   my.elem = ep;
   my.c = c;
   my.g->param = nullptr;
+  park_on(&my);
   c->sendq.enqueue(&my);
   gopark_unlock(&c->lock, "chan send");
+  race::acquire(&my);
   if (!my.success) fatal("send on closed channel");
   return true;
 }
@@ -228,6 +269,7 @@ int chan_recv(hchan* c, void* ep, bool block) {
   c->lock.lock();
   if (c->closed && c->qcount == 0) {
     c->lock.unlock();
+    race::acquire(c);  // the close
     return 2;
   }
   if (Sudog* s = c->sendq.dequeue()) {
@@ -237,11 +279,7 @@ int chan_recv(hchan* c, void* ep, bool block) {
     return 1;
   }
   if (c->qcount > 0) {
-    void* q = c->slot(c->recvx);
-    c->ops->move_construct(ep, q);
-    c->ops->destroy(q);
-    if (++c->recvx == c->dataqsiz) c->recvx = 0;
-    --c->qcount;
+    buf_take(c, ep);
     c->lock.unlock();
     return 1;
   }
@@ -254,8 +292,10 @@ int chan_recv(hchan* c, void* ep, bool block) {
   my.elem = ep;
   my.c = c;
   my.g->param = nullptr;
+  park_on(&my);
   c->recvq.enqueue(&my);
   gopark_unlock(&c->lock, "chan receive");
+  race::acquire(my.success ? static_cast<void*>(&my) : static_cast<void*>(c));
   return my.success ? 1 : 2;
 }
 
@@ -268,6 +308,7 @@ void chan_close(hchan* c) {
     fatal("close of closed channel");
   }
   c->closed = true;
+  race::release(c);
   // Release every waiter: receivers get "closed", senders will fail.
   for (WaitQ* q : {&c->recvq, &c->sendq}) {
     while (Sudog* s = q->dequeue()) {
@@ -378,9 +419,7 @@ int selectgo(SelectCase* cas, int ncases, bool block, bool* recv_ok) {
         return i;
       }
       if (c->qcount < c->dataqsiz) {
-        c->ops->move_construct(c->slot(c->sendx), cas[i].elem);
-        if (++c->sendx == c->dataqsiz) c->sendx = 0;
-        ++c->qcount;
+        buf_put(c, cas[i].elem);
         selunlock(cas, np);
         return i;
       }
@@ -393,17 +432,14 @@ int selectgo(SelectCase* cas, int ncases, bool block, bool* recv_ok) {
         return i;
       }
       if (c->qcount > 0) {
-        void* q = c->slot(c->recvx);
-        c->ops->move_construct(cas[i].elem, q);
-        c->ops->destroy(q);
-        if (++c->recvx == c->dataqsiz) c->recvx = 0;
-        --c->qcount;
+        buf_take(c, cas[i].elem);
         selunlock(cas, np);
         *recv_ok = true;
         return i;
       }
       if (c->closed) {
         selunlock(cas, np);
+        race::acquire(c);  // the close
         return i;
       }
     }
@@ -424,6 +460,7 @@ int selectgo(SelectCase* cas, int ncases, bool block, bool* recv_ok) {
     s->c = cas[i].c;
     s->elem = cas[i].elem;
     s->is_select = true;
+    park_on(s);
     (cas[i].send ? cas[i].c->sendq : cas[i].c->recvq).enqueue(s);
   }
   ParkSet ps{cas, np};
@@ -451,6 +488,7 @@ int selectgo(SelectCase* cas, int ncases, bool block, bool* recv_ok) {
   }
   selunlock(cas, np);
   if (chosen < 0) fatal("select: woken without a case");
+  race::acquire(won->success ? static_cast<void*>(won) : static_cast<void*>(cas[chosen].c));
   if (cas[chosen].send && !won->success) fatal("send on closed channel");
   *recv_ok = !cas[chosen].send && won->success;
   return chosen;

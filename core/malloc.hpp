@@ -66,6 +66,7 @@ struct Span {
   std::uint32_t nfree = 0;       // freelist's slots + nfresh
   std::uint32_t nfresh = 0;      // the last nfresh slots were never handed out
   std::uintptr_t freelist = 0;   // freed slots' stack tops, linked through their top word
+  unsigned stack_id = 0;         // valgrind's id of its first stack (race.hpp), the rest follow
 };
 
 std::size_t heap_page();  // the heap's page: the OS page

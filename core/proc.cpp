@@ -51,6 +51,7 @@
 // sleeper).
 #include "sched.hpp"
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -72,6 +73,21 @@ namespace gort::rt {
 namespace {
 std::atomic<std::int64_t> next_mid{0};
 }  // namespace
+
+#if GORT_RACE_ASAN
+__attribute__((tls_model("initial-exec"))) thread_local bool race::tls_switching = false;
+#endif
+
+#if GORT_RACE_TSAN
+// The runtime is not instrumented (race.hpp), but the libc calls of its OS
+// port are intercepted, and the interceptors record their writes to the
+// runtime's own stack memory (a timespec, a thread's attributes), which
+// goroutine stacks and system stacks reuse without TSan seeing a free: a
+// report with the OS port in either stack is the runtime's bookkeeping,
+// never the program's. Weak: a program's own definition wins (it should
+// then carry this line).
+extern "C" __attribute__((weak)) const char* __tsan_default_suppressions() { return "race:gort::os::\n"; }
+#endif
 
 #if !defined(GORT_ARCH_TLS_G)
 __attribute__((noinline, noipa)) G* getg() noexcept { return gort_tls_g; }
@@ -104,6 +120,7 @@ G* adopt_thread() {
   auto* g0 = new G;
   mcommoninit(mp, g0, nullptr);
   os::current_stack(&g0->stack_lo, &g0->stack_hi);
+  race::fiber_thread(g0->race);
   setg(g0);
   return g0;
 }
@@ -112,11 +129,23 @@ void systemstack_check(const char* fn) {
   if (!on_system_stack(getg())) fatal(fn, " not on system stack");
 }
 
+// mcall_switched: mcall's fn with a sanitizer that must hear of the switch
+// first thing on g0 (race.hpp; runtime.hpp's mcall1 lands here).
+void mcall_switched(G* gp) {
+  M* mp = gp->m;
+  race::switch_end(mp->g0->race);
+  void (*fn)(G*) = mp->mcallfn;
+  mp->mcallfn = nullptr;
+  fn(gp);
+}
+
 void mcall_misuse(G* gp) {
   if (gp == nullptr || gp->m == nullptr) fatal("mcall: no runtime on this thread");
   if (on_system_stack(gp)) fatal("mcall called on the system stack");
   fatal("mcall: g0 has no base context");
 }
+
+void mcall_exit(void (*fn)(G*)) { mcall1(fn, true); }
 
 std::uint32_t fastrand() {
   M* mp = getg()->m;
@@ -187,6 +216,8 @@ G* gfget(Sched& s, P* pp) {
 }  // namespace
 
 void freeg(G* gp) {
+  race::fiber_free(gp->race);
+  if (G* me = getg()) race::fake_stack_free(gp->race, me->stack_lo, me->stack_hi);
   if (gp->stack.hi) stackfree(gp->stack);
   gp->stack = Stack{};
   if (gp->fn_obj) {
@@ -201,6 +232,8 @@ void freeg(G* gp) {
 }
 
 void freem(M* mp) {
+  G* me = getg();
+  if (me != nullptr && mp->gsignal) race::fake_stack_free(mp->gsignal->race, me->stack_lo, me->stack_hi);
   if (mp->gsignal) gallocator.free(mp->gsignal);  // its stack went in unminit
   gallocator.free(mp->g0);
   mallocator.free(mp);
@@ -222,6 +255,8 @@ void mstart(void* arg) {
   auto* mp = static_cast<M*>(arg);
   G* g0 = mp->g0;
   os::current_stack(&g0->stack_lo, &g0->stack_hi);
+  race::fiber_thread(g0->race);
+  mp->g0_stack_id = race::stack_register(g0->stack_lo, g0->stack_hi);
   setg(g0);
   minit(mp);
   if (gort_gosave(&g0->sched) == 0) {
@@ -452,7 +487,15 @@ void wakep(Sched& s) {
   std::int32_t z = 0;
   if (s.nmspinning.load(std::memory_order_seq_cst) != 0 || !s.nmspinning.compare_exchange_strong(z, 1))
     return;
-  startm(s, nullptr, true);
+  // On the system stack, as Go's newproc does: starting an M (a thread's
+  // creation, the clock) can take more stack than a goroutine on the
+  // smallest class has left (under ASan, newosproc's and clock_gettime's
+  // interceptors alone overflowed main's 4 KiB stack in gort::go).
+  G* gp = getg();
+  if (gp != nullptr && !on_system_stack(gp))
+    systemstack([&s] { startm(s, nullptr, true); });
+  else
+    startm(s, nullptr, true);
 }
 
 // handoffp: pp's M is stuck in a blocking call; give pp to someone else.
@@ -689,6 +732,7 @@ void print_goroutines(Sched& s) {
 
 void goexit0(G* gp) {
   M* mp = gp->m;
+  race::fiber_free(gp->race);
   gp->status.store(Gstatus::dead, std::memory_order_relaxed);
   mp->curg = nullptr;
   if (mp->p == nullptr) gogo(mp->g0);  // not a scheduler G: back to g0's base
@@ -722,6 +766,8 @@ namespace {
 // goentry: every scheduler G starts here (gostartcall's fn).
 void goentry(void* arg) {
   auto* gp = static_cast<G*>(arg);
+  race::switch_end(gp->race);
+  race::acquire(reinterpret_cast<void*>(gp->stack.lo));  // from its last user (race.hpp)
   if (gp->is_main) cpuprof_env_start();  // GORTDEBUG=cpuprofile=<path>
 #if defined(__cpp_exceptions)
   try {
@@ -846,6 +892,9 @@ void newproc(void (*run)(void*), const Ops* ops, void* fobj) {
   Sched& s = *mp->sched;
   P* pp = mp->p;
   G* gp = gfget(s, pp);
+  // A G reused: its last goroutine's accesses to it (the captures in its
+  // fn_buf) happen before this one's (released on the G when it exited).
+  if (gp != nullptr) race::acquire(gp);
   if (gp == nullptr) {
     gp = gallocator.alloc();
     allgadd(s, gp);
@@ -868,6 +917,7 @@ void newproc(void (*run)(void*), const Ops* ops, void* fobj) {
   }
   ops->move_construct(gp->fn_obj, fobj);
   gp->labels = cur->labels;  // inherited (gort::profile::with_labels)
+  race::fiber_new(gp->race, gp->goid);  // the go statement's edge: after everything above
   gp->waitreason = "";
   gp->sched = Gobuf{};
   gp->status.store(Gstatus::runnable, std::memory_order_relaxed);
@@ -876,6 +926,9 @@ void newproc(void (*run)(void*), const Ops* ops, void* fobj) {
 }
 
 void yield() { gosched(); }
+
+int thread_errno() { return errno; }
+void set_thread_errno(int e) { errno = e; }
 
 void entersyscall() {
   G* gp = getg();
@@ -940,7 +993,13 @@ std::int64_t nanotime() { return os::nanotime(); }
 }  // namespace gort::detail
 
 extern "C" void gort_goexit1() {
-  gort::rt::mcall(&gort::rt::goexit0);
+  using namespace gort::rt;
+  G* gp = getg();
+  // Its end, for whoever waits for it (run, callback), and its stack, for
+  // the next goroutine on it (race.hpp).
+  race::release(gp);
+  race::release(reinterpret_cast<void*>(gp->stack.lo));
+  gort::rt::mcall_exit(&gort::rt::goexit0);
   gort::rt::fatal("goexit: dead goroutine resumed");
 }
 

@@ -76,15 +76,17 @@ std::atomic<bool> g_running{false};
 // the run that is the last one in it (m0 after the others left, or the
 // last abandoned M to leave: self); every other M has left the runtime.
 void teardown(Sched& s, M* self) {
+  // No lock: every other thread is past its last use of the runtime, and
+  // the M that created one stored its handle before it left (mcount says
+  // so). An abandoned run has no handle left here (m0 took them all).
+  // Joined first: the join is the edge a thread checker (TSan) sees from
+  // everything those threads did in the runtime to what follows here.
+  for (M* mp = s.allm; mp; mp = mp->alllink)
+    if (mp != self && mp->thread) os::joinosproc(mp->thread);
   // Timers first: a sleeping goroutine's timer lives on its stack, which
   // freeallgs gives back below.
   timers_clear(s.timers);
   freeallgs(s);
-  // No lock: every other thread is past its last use of the runtime, and
-  // the M that created one stored its handle before it left (mcount says
-  // so). An abandoned run has no handle left here (m0 took them all).
-  for (M* mp = s.allm; mp; mp = mp->alllink)
-    if (mp != self && mp->thread) os::joinosproc(mp->thread);
   for (M* mp = s.allm; mp;) {
     M* next = mp->alllink;
     if (mp != self && !mp->is_m0) freem(mp);
@@ -232,6 +234,7 @@ void maindone(Sched& s) {
   // be freed.
   Gobuf base = mp->g0->sched;
   unminit(mp);  // the thread's alternate stack back as minit found it
+  race::stack_deregister(mp->g0_stack_id);
   // If this was the abandoned run's last M, the run is gone, this M too;
   // the thread is detached and ends when this returns through mstart.
   leaving_run(s, mp, true);
@@ -304,6 +307,8 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
   mcommoninit(m0, g0, sp);
   m0->is_m0 = true;
   os::current_stack(&g0->stack_lo, &g0->stack_hi);
+  race::fiber_thread(g0->race);
+  m0->g0_stack_id = race::stack_register(g0->stack_lo, g0->stack_hi);
   s.m0 = m0;
   s.mcount = cfg.threads ? 0 : 1;
   s.allm = m0;
@@ -318,6 +323,7 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
   mg->fn_obj = arg;
   mg->status = Gstatus::runnable;
   mg->alllink = nullptr;
+  race::fiber_new(mg->race, mg->goid);  // after the caller's work: run's edge to main
   s.allgs = mg;
   s.ngoroutines.store(1, std::memory_order_relaxed);
   new_spare_m(s);  // one spare M ready for a signal on a thread gort did not create
@@ -332,6 +338,7 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
     runqput(s, pp, mg, false);  // pp has no owner yet: nobody else touches its queue
     startm(s, pp, false);
     s.main_done.sleep();
+    race::acquire(mg);  // main's end (gort_goexit1), before run returns
     g_sched.store(nullptr, std::memory_order_release);
     endrun(s, m0);  // frees s, now or when its last abandoned M leaves
   } else {
@@ -344,6 +351,7 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
       schedule();
     }
     // Back from mexit on m0: there is no other M.
+    race::acquire(mg);
     g_sched.store(nullptr, std::memory_order_release);
     cpuprof_finish(s);
     sigqueue_teardown(s);
@@ -351,6 +359,7 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
     teardown(s, m0);
     delete sp;
   }
+  race::stack_deregister(m0->g0_stack_id);
   setg(saved_g);
   freem(m0);
   g_running.store(false);

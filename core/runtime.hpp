@@ -25,6 +25,7 @@
 #include "lock.hpp"
 #include "os.hpp"
 #include "port.hpp"
+#include "race.hpp"
 
 namespace gort::rt {
 
@@ -105,6 +106,8 @@ struct G {
   void (*fn_destroy)(void*) = nullptr;
   void* fn_obj = nullptr;
   bool fn_heap = false;
+  // What ASan and TSan are told of this G (race.hpp; nothing without them).
+  [[no_unique_address]] race::GState race;
   alignas(16) unsigned char fn_buf[64];
 };
 
@@ -129,6 +132,7 @@ struct M {
   std::uint64_t fastrand = 0;
   bool (*waitunlockf)(G*, void*) = nullptr;
   void* waitlock = nullptr;
+  void (*mcallfn)(G*) = nullptr;  // mcall's fn, when a sanitizer needs a trampoline
   // Signals (signal.cpp).
   os::SigStack sigstack_prev;  // the thread's alternate stack before minit
   bool sigstack_ours = false;  // gsignal's stack came from stackalloc
@@ -141,6 +145,8 @@ struct M {
   // CPU profiling (cpuprof.cpp): this thread's CPU clock, its timer.
   os::ThreadClock clock;
   void* proftimer = nullptr;
+  // valgrind's id for g0's stack (race.hpp), registered on the thread.
+  unsigned g0_stack_id = 0;
 };
 
 // getg/setg: the G running on this thread. Out of line, unless the port
@@ -173,9 +179,15 @@ void systemstack_check(const char* fn);
 // "fatal: <function> not on system stack".
 #define GORT_SYSTEMSTACK() ::gort::rt::systemstack_check(__func__)
 
-// gogo(gp): make gp the current G and resume it.
+// gogo(gp): make gp the current G and resume it. From g0 (the scheduler,
+// whose frames all end here), or back to the current G's own saved context.
 [[noreturn]] inline void gogo(G* gp) {
+  G* cur = getg();
   setg(gp);
+  if (race::kStackSwitch && cur != gp && cur != nullptr) {
+    race::abandon_frames();
+    race::switch_begin(cur->race, false, gp->race, gp->stack_lo, gp->stack_hi);
+  }
   gort_gogo(&gp->sched);
 }
 
@@ -185,16 +197,30 @@ void systemstack_check(const char* fn);
 // resumes is mispredicted (the CPU's return-address predictor holds what
 // the other stacks called), so the fewer frames between a runtime entry
 // point and the switch, the cheaper the hand-off (port.hpp, gort_mcall).
+// With ASan or TSan the switch is announced before it and fn runs behind
+// mcall_switched, which announces the arrival first thing on g0 (race.hpp);
+// without them those branches compile to nothing. mcall_exit: the same for
+// a G that will never run again (goexit).
 [[noreturn]] void mcall_misuse(G* gp);
-inline void mcall(void (*fn)(G*)) {
+void mcall_switched(G* gp);
+inline void mcall1(void (*fn)(G*), bool exiting) {
   G* gp = getg();
   M* mp = gp != nullptr ? gp->m : nullptr;
   if (mp == nullptr || gp == mp->g0 || gp == mp->gsignal || mp->g0->sched.sp == 0) [[unlikely]]
     mcall_misuse(gp);
   G* g0 = mp->g0;
   setg(g0);
-  gort_mcall(&gp->sched, g0->sched.sp, fn, gp);
+  if constexpr (race::kStackSwitch) {
+    mp->mcallfn = fn;
+    race::switch_begin(gp->race, exiting, g0->race, g0->stack_lo, g0->stack_hi);
+    gort_mcall(&gp->sched, g0->sched.sp, &mcall_switched, gp);
+    race::switch_end(gp->race);  // resumed by gogo
+  } else {
+    gort_mcall(&gp->sched, g0->sched.sp, fn, gp);
+  }
 }
+inline void mcall(void (*fn)(G*)) { mcall1(fn, false); }
+void mcall_exit(void (*fn)(G*));
 
 namespace detail {
 template <class F>
@@ -204,6 +230,34 @@ void call_thunk(void* f) {
 template <class F, class R>
 R call_thunk_ret(void* f) {
   return (*static_cast<F*>(f))();
+}
+
+// SwitchedCall: f, and the sanitizers' view of the switch to the stack it
+// runs on and back (race.hpp); only with a sanitizer that needs it.
+template <class F>
+struct SwitchedCall {
+  F* f;
+  race::CallSwitch sw;
+};
+template <class F>
+void switched_thunk(void* p) {
+  auto* c = static_cast<SwitchedCall<F>*>(p);
+  c->sw.arrived();
+  struct Leave {
+    race::CallSwitch& sw;
+    ~Leave() { sw.leaving(); }
+  } leave{c->sw};
+  (*c->f)();
+}
+template <class F, class R>
+R switched_thunk_ret(void* p) {
+  auto* c = static_cast<SwitchedCall<F>*>(p);
+  c->sw.arrived();
+  struct Leave {
+    race::CallSwitch& sw;
+    ~Leave() { sw.leaving(); }
+  } leave{c->sw};
+  return (*c->f)();
 }
 }  // namespace detail
 
@@ -222,14 +276,29 @@ void systemstack(F&& f) {
   if (g0->sched.sp == 0) fatal("systemstack: g0 has no base context");
   using Fn = std::remove_reference_t<F>;
   setg(g0);
-  // Back on gp's stack, gp is the current G again, also when f throws: the
-  // exception unwinds through the port's frame back to this one.
-  struct Restore {
-    G* gp;
-    ~Restore() { setg(gp); }
-  } restore{gp};
-  gort_systemstack(const_cast<void*>(static_cast<const void*>(&f)),
-                   &detail::call_thunk<Fn>, g0->sched.sp);
+  if constexpr (race::kAsan) {
+    // The same G on another stack: ASan hears of both switches.
+    detail::SwitchedCall<Fn> c{&f, {}};
+    struct Restore {
+      G* gp;
+      race::CallSwitch& sw;
+      ~Restore() {
+        sw.back();
+        setg(gp);
+      }
+    } restore{gp, c.sw};
+    c.sw.there(race::fake_slot(g0->race), g0->stack_lo, g0->stack_hi);
+    gort_systemstack(&c, &detail::switched_thunk<Fn>, g0->sched.sp);
+  } else {
+    // Back on gp's stack, gp is the current G again, also when f throws: the
+    // exception unwinds through the port's frame back to this one.
+    struct Restore {
+      G* gp;
+      ~Restore() { setg(gp); }
+    } restore{gp};
+    gort_systemstack(const_cast<void*>(static_cast<const void*>(&f)),
+                     &detail::call_thunk<Fn>, g0->sched.sp);
+  }
 }
 
 // stackalloc: a stack of at least n bytes with a guard page below it;
@@ -265,8 +334,10 @@ struct SegmentScope {
     gp->stack_lo = seg.lo;
     gp->stack_hi = seg.hi;
     gp->segments = this;
+    race::acquire(reinterpret_cast<void*>(seg.lo));  // from its last user (race.hpp)
   }
   ~SegmentScope() {
+    race::release(reinterpret_cast<void*>(seg.lo));
     gp->segments = outer;
     gp->stack_lo = old_lo;
     gp->stack_hi = old_hi;
@@ -288,7 +359,44 @@ auto morestack(F&& f, std::size_t n = kSegmentSize) -> std::invoke_result_t<F&> 
   using Fn = std::remove_reference_t<F>;
   void* fp = const_cast<void*>(static_cast<const void*>(&f));
   detail::SegmentScope scope(n);
-  if constexpr (std::is_void_v<R>) {
+  if constexpr (race::kAsan) {
+    // As the plain paths below, with ASan told of the switch to the segment
+    // and back (the segment gets a fake stack of its own: race.hpp).
+    if constexpr (std::is_void_v<R> || std::is_scalar_v<R>) {
+      detail::SwitchedCall<Fn> c{&f, {}};
+      struct Back {
+        race::CallSwitch& sw;
+        ~Back() { sw.back(); }
+      } back{c.sw};
+      c.sw.there(nullptr, scope.seg.lo, scope.seg.hi);
+      if constexpr (std::is_void_v<R>) {
+        gort_morestack(&c, &detail::switched_thunk<Fn>, scope.top());
+      } else {
+        using Port = R (*)(void*, R (*)(void*), std::uintptr_t);
+        auto port = reinterpret_cast<Port>(reinterpret_cast<void (*)()>(&gort_morestack));
+        return port(&c, &detail::switched_thunk_ret<Fn, R>, scope.top());
+      }
+    } else {
+      struct Slot {
+        alignas(R) unsigned char bytes[sizeof(R)];
+      } slot;
+      auto construct = [&] { ::new (static_cast<void*>(slot.bytes)) R(f()); };
+      using C = decltype(construct);
+      {
+        detail::SwitchedCall<C> c{&construct, {}};
+        struct Back {
+          race::CallSwitch& sw;
+          ~Back() { sw.back(); }
+        } back{c.sw};
+        c.sw.there(nullptr, scope.seg.lo, scope.seg.hi);
+        gort_morestack(&c, &detail::switched_thunk<C>, scope.top());
+      }
+      R* r = std::launder(reinterpret_cast<R*>(slot.bytes));
+      R out(std::move(*r));
+      r->~R();
+      return out;
+    }
+  } else if constexpr (std::is_void_v<R>) {
     gort_morestack(fp, &detail::call_thunk<Fn>, scope.top());
   } else if constexpr (std::is_scalar_v<R>) {
     // The port's return path leaves fn's return registers alone, so the

@@ -184,6 +184,9 @@ void sighandler(const os::SigInfo& si, void* osinfo) {
   }
   G* gp = sigfetchg(mp, tlsg, si.sp);
   if (mp->gsignal != nullptr) setg(mp->gsignal);
+  // ASan: this frame is on gsignal's stack (race.hpp).
+  G* gs = mp->gsignal;
+  race::SignalScope on_gsignal(gs ? &gs->race : nullptr, gs ? gs->stack_lo : 0, gs ? gs->stack_hi : 0);
   if (sig == os::sig::kPROF) {
     // The profiler's tick (cpuprof.cpp); outside a profile, a late one.
     if (cpuprof_active()) cpuprof_sample(si, mp, gp);

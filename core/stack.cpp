@@ -58,6 +58,29 @@ std::atomic<std::int64_t> g_spans{0};
 Lock pool_lock;
 Span* pool[kNumStackClasses] = {};  // stack spans with free slots, per class
 
+// valgrind's stack ids (race.hpp): a span's slots get consecutive ones,
+// registered under this lock, which every registration here takes.
+Lock vg_lock;
+
+unsigned register_slots(Span* s, std::size_t slot, std::size_t guard, std::uint32_t n) {
+  if (!race::on_valgrind()) return 0;
+  LockGuard l(vg_lock);
+  unsigned first = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    std::uintptr_t lo = s->base + i * slot + guard;
+    unsigned id = race::stack_register(lo, lo + slot - guard);
+    if (i == 0) first = id;
+    if (id != first + i) fatal("valgrind: stack ids not consecutive");
+  }
+  return first;
+}
+
+void deregister_slots(Span* s, std::uint32_t n) {
+  if (!race::on_valgrind()) return;
+  LockGuard l(vg_lock);
+  for (std::uint32_t i = 0; i < n; ++i) race::stack_deregister(s->stack_id + i);
+}
+
 std::size_t min_class() {
   std::size_t p = heap_page();
   return p > 4096 ? p : 4096;
@@ -143,6 +166,7 @@ Span* carve(int c) {
   os::guard_install_n(r, n);
   for (std::uint32_t i = 0; i < n; ++i) r[i] = os::MemRange{reinterpret_cast<void*>(s->base + (i + 1) * slot - page), page};
   os::prefault_n(r, n);
+  s->stack_id = register_slots(s, slot, guard, n);
   g_spans.fetch_add(1, std::memory_order_relaxed);
   return s;
 }
@@ -207,6 +231,8 @@ void pool_put(std::uintptr_t top) {
 // held.
 void release_span(Span* s) {
   pool_unlink(s);
+  deregister_slots(s, s->nslots);
+  race::stack_taken(s->base, s->base + s->npages * heap_page());  // ASan: plain heap memory again
   g_spans.fetch_sub(1, std::memory_order_relaxed);
   s->guarded = true;
   mheap_free(s);
@@ -286,6 +312,8 @@ Stack stackalloc(std::size_t n) {
     std::size_t bytes = round_up(n, heap_page()), guard = stack_guard_bytes();
     Span* s = mheap_alloc((guard + bytes) / heap_page());
     os::guard_install(reinterpret_cast<void*>(s->base), guard);
+    s->stack_id = register_slots(s, guard + bytes, guard, 1);
+    race::stack_taken(s->base + guard, s->base + guard + bytes);
     g_inuse_bytes.fetch_add(static_cast<std::int64_t>(bytes), std::memory_order_relaxed);
     g_inuse_count.fetch_add(1, std::memory_order_relaxed);
     return Stack{s->base + guard, s->base + guard + bytes};
@@ -300,6 +328,7 @@ Stack stackalloc(std::size_t n) {
     pool_take(cls, &top, 1);
   }
   std::size_t size = stack_class_size(cls);
+  race::stack_taken(top - size, top);
   g_inuse_bytes.fetch_add(static_cast<std::int64_t>(size), std::memory_order_relaxed);
   g_inuse_count.fetch_add(1, std::memory_order_relaxed);
   return Stack{top - size, top};
@@ -312,11 +341,13 @@ void stackfree(Stack st) {
   g_inuse_bytes.fetch_sub(static_cast<std::int64_t>(st.hi - st.lo), std::memory_order_relaxed);
   g_inuse_count.fetch_sub(1, std::memory_order_relaxed);
   if (s->state == SpanState::inuse) {  // large
+    deregister_slots(s, 1);
     s->guarded = true;
     mheap_free(s);
     return;
   }
   int cls = s->cls;
+  race::stack_freed(st.lo, st.hi);
   if (StackCache* c = my_cache(cls)) {
     link(st.hi) = c->list;
     c->list = st.hi;

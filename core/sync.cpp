@@ -1,5 +1,8 @@
 // sync.cpp: gort::WaitGroup and gort::Mutex over a queue of parked
 // goroutines (detail::WaitList: a runtime SpinLock and a FIFO of Gs).
+//
+// Happens-before for TSan (race.hpp), as Go's: done() before the wait()
+// it lets return; unlock() before the next lock() that succeeds.
 #include "gort/gort.hpp"
 #include "sched.hpp"
 
@@ -81,6 +84,7 @@ void semrelease_n(detail::WaitList& w, std::uint32_t n) {
 void semrelease(detail::WaitList& w) { semrelease_n(w, 1); }
 
 void WaitGroup::add(std::int64_t n) {
+  if (n < 0) rt::race::release(this);
   // Go's design: counter and waiter count in one word, so that the add that
   // brings the counter to zero sees every waiter at once and never touches
   // the WaitGroup again when there is none (its owner may be gone).
@@ -99,9 +103,13 @@ void WaitGroup::wait() {
   rt::checkpreempt();
   std::uint64_t s = state_.load(std::memory_order_acquire);
   for (;;) {
-    if ((s >> 32) == 0) return;
+    if ((s >> 32) == 0) {
+      rt::race::acquire(this);
+      return;
+    }
     if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) {
       semacquire(sema_, "WaitGroup.wait");
+      rt::race::acquire(this);
       return;
     }
   }
@@ -118,7 +126,9 @@ constexpr std::uint32_t kLocked = 1, kWoken = 2, kWaiter = 4;
 
 bool Mutex::try_lock() {
   std::uint32_t z = 0;
-  return state_.compare_exchange_strong(z, kLocked, std::memory_order_acquire);
+  if (!state_.compare_exchange_strong(z, kLocked, std::memory_order_acquire)) return false;
+  rt::race::acquire(this);
+  return true;
 }
 
 void Mutex::lock() {
@@ -134,7 +144,10 @@ void Mutex::lock() {
       next |= kLocked;
     if (awoke) next &= ~kWoken;
     if (state_.compare_exchange_weak(old, next, std::memory_order_acquire, std::memory_order_relaxed)) {
-      if ((old & kLocked) == 0) return;
+      if ((old & kLocked) == 0) {
+        rt::race::acquire(this);
+        return;
+      }
       semacquire(waiters_, "Mutex.lock");
       awoke = true;
       old = state_.load(std::memory_order_relaxed);
@@ -143,6 +156,7 @@ void Mutex::lock() {
 }
 
 void Mutex::unlock() {
+  rt::race::release(this);
   std::uint32_t next = state_.fetch_sub(kLocked, std::memory_order_release) - kLocked;
   if (((next + kLocked) & kLocked) == 0) rt::fatal("unlock of unlocked Mutex");
   if (next == 0) return;

@@ -17,7 +17,8 @@
 // sorted symbols), and the executable segments of all of them sorted by
 // address, so a pc finds its object in O(log n). It is published through an
 // atomic pointer, and an old table is never freed: a handler on another
-// thread may still be reading it. That leaks only when the set of loaded
+// thread may still be reading it (the new table keeps it on a list, so that
+// a leak checker sees it retained, as it is, not lost). That leaks only when the set of loaded
 // objects changed between runs (dlopen/dlclose): an unchanged set keeps the
 // table, and a Module whose object is still loaded is carried over with its
 // symbol arrays and mapped file. Rejected: reference counts or hazard
@@ -52,6 +53,7 @@ struct ModuleTable {
   int nmods = 0;
   TextRef* text = nullptr;  // sorted by lo, disjoint
   int ntext = 0;
+  const ModuleTable* retired = nullptr;  // the table this one replaced, kept
 };
 
 std::atomic<const ModuleTable*> g_table{nullptr};
@@ -268,6 +270,7 @@ void unwind_init() {
     if (same) return;
   }
   auto* t = new ModuleTable;
+  t->retired = old;
   t->mods = new Module[f.objs.size()];
   for (const os::LoadedObject& o : f.objs) {
     Module* m = &t->mods[t->nmods];

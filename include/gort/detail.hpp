@@ -34,6 +34,12 @@ void yield();
 void sleep_ns(std::int64_t ns);
 void entersyscall();
 void exitsyscall();
+// errno of the running thread, read and set by the runtime (blocking's
+// hand-off): a thread's errno is shared by every goroutine that runs on the
+// thread, which a thread checker (TSan) would take for a race between them
+// if the header's code touched it (the runtime is not instrumented).
+int thread_errno();
+void set_thread_errno(int e);
 void on_system_stack(void (*fn)(void*), void* arg);
 // Callbacks from foreign code (core/cgocall.cpp): 0, or GORT_ENORUNTIME.
 int cgocallback(void (*fn)(void*), void* arg);

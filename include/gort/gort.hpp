@@ -154,11 +154,11 @@ auto blocking(F&& f) -> std::invoke_result_t<F&> {
           c->error = std::current_exception();
         }
 #endif
-        c->err = errno;
+        c->err = detail::thread_errno();
       },
       &call);
   detail::exitsyscall();
-  errno = call.err;  // on the thread this goroutine continues on
+  detail::set_thread_errno(call.err);  // on the thread this goroutine continues on
 #if defined(__cpp_exceptions)
   if (call.error) std::rethrow_exception(call.error);
 #endif

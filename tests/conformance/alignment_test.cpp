@@ -102,6 +102,7 @@ void probe_new_g(std::size_t skew) {
 }
 
 TEST(StackAlignment, AtEntryOfNewG) {
+  GORT_SKIP_RAW_SWITCH();
   for (std::size_t skew = 0; skew < 64; skew += 4) probe_new_g(skew);  // unaligned tops too
 }
 
@@ -196,6 +197,7 @@ class MinFrameStack {
 };
 
 TEST(MinFrame, NewGMayWriteItsCallersArea) {
+  GORT_SKIP_RAW_SWITCH();
   MinFrameStack st;
   reset(Mode::plain);
   g_write_min_frame = true;

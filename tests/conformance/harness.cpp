@@ -22,10 +22,34 @@ Context::Context(void (*fn)(void*), void* arg, std::size_t stack_size) {
   g_.stack_lo = stack_.lo;
   g_.stack_hi = stack_.hi;
   g_.status = rt::Gstatus::runnable;
-  gort_gostartcall(&g_.sched, fn, arg, stack_.hi);
+  if constexpr (rt::race::kStackSwitch) {
+    fn_ = fn;
+    arg_ = arg;
+    rt::race::fiber_new(g_.race, 0);
+    gort_gostartcall(&g_.sched, &Context::entry, this, stack_.hi);
+  } else {
+    gort_gostartcall(&g_.sched, fn, arg, stack_.hi);
+  }
+}
+
+// The harness's contexts take turns on one thread, each switch a hand-off
+// (unlike goroutines, which only the program's own synchronisation
+// orders): TSan hears of it as a release before the switch and an acquire
+// after it, on this word.
+namespace {
+int g_handoff;
+}  // namespace
+
+void Context::entry(void* self) {
+  auto* c = static_cast<Context*>(self);
+  rt::race::switch_end(c->g_.race);
+  rt::race::acquire(&g_handoff);
+  c->fn_(c->arg_);
+  rt::race::release(&g_handoff);  // its end: gort_goexit takes it back to run()'s caller
 }
 
 Context::~Context() {
+  rt::race::fiber_free(g_.race);
   Stack s = stack_;
   rt::systemstack([s] { rt::stackfree(s); });
 }
@@ -33,12 +57,17 @@ Context::~Context() {
 void run(Context& c) {
   G* z = g0();
   if (rt::getg() != z) rt::fatal("test harness: run() called off g0");
+  rt::race::release(&g_handoff);
   if (gort_gosave(&z->sched) == 0) rt::gogo(c.g());
+  rt::race::acquire(&g_handoff);
   z->sched = Gobuf{};  // no base context outside run()
 }
 
 void switch_to(G* from, G* to) {
+  rt::race::release(&g_handoff);
   if (gort_gosave(&from->sched) == 0) rt::gogo(to);
+  rt::race::switch_end(from->race);  // resumed by another switch_to's gogo
+  rt::race::acquire(&g_handoff);
 }
 
 std::vector<std::uint64_t> random_slots(std::uint64_t seed, int n) {

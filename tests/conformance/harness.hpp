@@ -60,8 +60,13 @@ class Context {
   const Stack& stack() const { return stack_; }
 
  private:
+  // With a sanitizer that follows switches (core/race.hpp), fn starts
+  // through entry(), which tells it first that the switch is done.
+  static void entry(void* self);
   G g_;
   Stack stack_;
+  void (*fn_)(void*) = nullptr;
+  void* arg_ = nullptr;
 };
 
 // run(c): from g0, run c until it finishes (or anything resumes g0's base).
@@ -69,6 +74,22 @@ void run(Context& c);
 
 // switch_to(from, to): save from, resume to; returns when from is resumed.
 void switch_to(G* from, G* to);
+
+// kFrameScale: how much larger than usual a frame may be in this build. ASan
+// surrounds a frame's locals with redzones, TSan's calls on entry and exit
+// keep more in the frame (deep<int>'s 100 frames overflowed a segment); tests that size a stack for a
+// number of frames multiply by it.
+constexpr std::size_t kFrameScale = rt::race::kAsan ? 4 : rt::race::kTsan ? 2 : 1;
+
+// GORT_SKIP_RAW_SWITCH(): first statement of a test that switches stacks
+// with the port's primitives alone, around the wrappers (rt::gogo, mcall,
+// systemstack, morestack) that tell ASan and TSan of every switch
+// (core/race.hpp): under those sanitizers it skips, saying so; every other
+// build runs it.
+#define GORT_SKIP_RAW_SWITCH()                                                                     \
+  if (::gort::rt::race::kStackSwitch)                                                              \
+  GTEST_SKIP() << "switches stacks with the port's primitives alone, which ASan and TSan cannot " \
+                  "follow (core/race.hpp); the builds without them run it"
 
 // random_slots(seed, n): n distinct nonzero values, varied in every byte.
 std::vector<std::uint64_t> random_slots(std::uint64_t seed, int n);

@@ -13,7 +13,7 @@ constexpr int kEvery = 100;  // a new segment every kEvery calls: 100 segments
 // A segment holds kEvery frames of deep<T>, and every frame carries the
 // area its caller keeps for its callee: 160 bytes on s390x, whose deep<int>
 // frame is 232 bytes, 100 of which a 16 KiB segment could not hold.
-constexpr std::size_t kSegment = rt::kSegmentSize + kEvery * GORT_MIN_FRAME;
+constexpr std::size_t kSegment = (rt::kSegmentSize + kEvery * GORT_MIN_FRAME) * kFrameScale;
 
 struct Small {
   std::int32_t a;
@@ -24,14 +24,17 @@ struct Small {
 template <class T>
 T step(T r, int n);
 template <>
-int step(int r, int n) { return r * 3 + n; }
+int step(int r, int n) { return static_cast<int>(static_cast<unsigned>(r) * 3u + static_cast<unsigned>(n)); }  // wraps
 template <>
-std::int64_t step(std::int64_t r, int n) { return r * 0x10001 + n; }  // exceeds 32 bits
+std::int64_t step(std::int64_t r, int n) {  // exceeds 32 bits, wraps
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(r) * 0x10001u + static_cast<std::uint64_t>(n));
+}
 template <>
 double step(double r, int n) { return r * 0.5 + n; }
 template <>
 Small step(Small r, int n) {
-  return Small{r.a * 5 + n, static_cast<std::int16_t>(r.b ^ n)};
+  return Small{static_cast<std::int32_t>(static_cast<std::uint32_t>(r.a) * 5u + static_cast<std::uint32_t>(n)),
+               static_cast<std::int16_t>(r.b ^ n)};
 }
 
 std::int64_t g_max_live;
@@ -85,8 +88,8 @@ TEST(Morestack, SegmentBoundsBecomeTheGoroutinesWhileInside) {
   std::uintptr_t local_addr = 0;
   auto fn = [&] {
     rt::morestack([&] {
-      int local = 0;
-      local_addr = reinterpret_cast<std::uintptr_t>(&local);
+      // The frame, not a local's address: ASan may keep locals on a fake stack.
+      local_addr = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
       lo = rt::getg()->stack_lo;
       hi = rt::getg()->stack_hi;
     });

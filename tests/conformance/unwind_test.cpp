@@ -118,6 +118,11 @@ TEST(Backtrace, InsideAContextEndsAtItsEntry) {
     EXPECT_TRUE(in_goexit(pcs.back()));
   }
 #else
+  // Under ASan and TSan the harness starts the context in Context::entry,
+  // which tells the sanitizer of the switch and calls the entry function:
+  // one frame more between them and goexit unless the compiler made that
+  // call a tail call (it does at -O2, not at the sanitizer presets' -O1).
+  if (rt::race::kStackSwitch && after == 2) after = 1;
   ASSERT_EQ(after, 1u) << "expected exactly goexit after the entry frame";
   EXPECT_TRUE(in_goexit(pcs.back())) << "last frame is not goexit";
   EXPECT_EQ(g_trace.code, _URC_END_OF_STACK);
@@ -136,7 +141,9 @@ TEST(Backtrace, CrossesFromASegmentToItsCaller) {
   run(ctx);
   auto c = reinterpret_cast<std::uintptr_t>(&on_segment_caller) & ~std::uintptr_t(1);
   bool found = false;
-  for (auto pc : g_trace.pcs) found |= pc >= c && pc < c + 512;
+  // A return address inside on_segment_caller: its code is under 512
+  // bytes, several times that with ASan's checks in it.
+  for (auto pc : g_trace.pcs) found |= pc >= c && pc < c + 512 * kFrameScale;
   EXPECT_TRUE(found) << "the backtrace did not cross back from the segment";
   EXPECT_LT(g_trace.pcs.size(), 32u);
 }

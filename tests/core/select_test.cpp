@@ -50,12 +50,13 @@ TEST(Select, DefaultIsNotChosenWhenACaseIsReady) {
 TEST(Select, MixedSendAndReceiveCases) {
   run([] {
     chan<int> in, out;
-    go([in] {
-      for (int i = 0; i < 100; ++i) in.send(i);
-    });
     std::atomic<long> out_sum{0};
-    WaitGroup wg;
-    wg.add(1);
+    WaitGroup wg;  // both goroutines end before main (what an abandoned one captured is never freed)
+    wg.add(2);
+    go([in, &wg] {
+      for (int i = 0; i < 100; ++i) in.send(i);
+      wg.done();
+    });
     go([out, &out_sum, &wg] {
       for (int i = 0; i < 100; ++i) out_sum += *out.recv();
       wg.done();

@@ -1,6 +1,7 @@
 // Timers: sleep never returns early nor absurdly late, timers fire in
 // deadline order, after() and Timer (stop, reset). An idle runtime sleeps:
 // idle_test.cpp.
+#include <atomic>
 #include <algorithm>
 #include <vector>
 
@@ -43,10 +44,14 @@ TEST(Timers, FireInDeadlineOrderAndNeverEarly) {
         for (int round = 1;; ++round) {
           std::vector<int> order;
           std::vector<Clock::time_point> reads;  // in the order the sleepers ran
-          int registered = 0;
+          std::atomic<int> registered{0};
           rt::G* last = nullptr;  // the sleeper that read the clock last
           bool parked_in_turn = true;
+          // Under clock_mu: the sleepers share one P, but nothing else orders
+          // them (TSan reports what the Go memory model does not order).
+          Mutex clock_mu;
           auto read_clock = [&] {
+            std::lock_guard<Mutex> l(clock_mu);
             auto now = Clock::now();
             if (last != nullptr && last->status.load() != rt::Gstatus::waiting) parked_in_turn = false;
             reads.push_back(now);

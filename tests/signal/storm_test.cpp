@@ -125,8 +125,11 @@ TEST(SignalStorm, DuringMcallAndGogoSwitches) {
       [&] {
         chan<int> sigs(1024);
         ASSERT_TRUE(signal::notify(sigs, {SIGUSR1}));
-        go([sigs] {
+        WaitGroup drained;  // the drainer ends before main does: its handle is not abandoned
+        drained.add(1);
+        go([sigs, &drained] {
           for (int v : sigs) (void)v;
+          drained.done();
         });
         storm.start();
         WaitGroup wg;
@@ -149,6 +152,7 @@ TEST(SignalStorm, DuringMcallAndGogoSwitches) {
         storm.finish();
         signal::stop(sigs);
         sigs.close();
+        drained.wait();
       },
       Config{2});
   EXPECT_EQ(bad.load(), 0) << "a goroutine's running sum went wrong across switches";

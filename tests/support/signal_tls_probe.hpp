@@ -4,6 +4,8 @@
 #pragma once
 
 #include <pthread.h>
+
+#include <atomic>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,7 +14,7 @@ namespace gort::test {
 
 namespace signal_tls_detail {
 inline __thread int t_mark;
-inline volatile int g_ready;
+inline std::atomic<int> g_ready{0};  // atomic: TSan watches the probe too
 inline void on_signal(int) {}
 inline void* other(void*) {
   t_mark = 2;  // another thread's TLS, set after main's

@@ -85,6 +85,9 @@ struct Table {
     m.segs[0] = Span{base(), base() + sizeof mem};
     m.nsegs = 1;
   }
+  ~Table() { delete[] m.index; }  // frame_prepare's
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
 };
 
 // A CIE at table offset `off`; the CIE is padded to a multiple of P.
@@ -641,6 +644,10 @@ TEST(Dwarf, IndexAgreesWithTheLinkersTable) {
   idx.lookup_count = 0;
   idx.index = nullptr;
   rt::unw::frame_prepare(idx);
+  struct FreeIndex {
+    Module& m;
+    ~FreeIndex() { delete[] m.index; }
+  } free_index{idx};
   EXPECT_EQ(idx.nindex, m->lookup_count);
   Stack s;
   for (int i = 0; i < 64; ++i) s.w[i] = s.addr(i);

@@ -23,6 +23,18 @@ namespace {
 namespace mo = rt::unw::macho;
 using rt::unw::Module;
 
+// A module read here owns the arrays read_image made (the runtime keeps
+// its modules for the life of the process; a test's go at its end).
+struct OwnedModule : Module {
+  OwnedModule() = default;
+  OwnedModule(const OwnedModule&) = delete;
+  OwnedModule& operator=(const OwnedModule&) = delete;
+  ~OwnedModule() {
+    delete[] funcs;
+    delete[] labels;
+  }
+};
+
 // Link-time layout: __PAGEZERO [0, kBase), __TEXT at kBase (one page:
 // header, load commands, __text at +0x400, __eh_frame at +0x500),
 // __LINKEDIT at kBase + page (file offset kLinkOff): the symbol table at
@@ -179,7 +191,7 @@ std::vector<std::string> names(const Module& m) {
 TEST(MachO, SegmentsSectionsAndSizedSymbols) {
   Image im;
   im.build();
-  Module m;
+  OwnedModule m;
   ASSERT_TRUE(im.read(&m));
   EXPECT_EQ(m.bias, im.slide);
   EXPECT_EQ(m.phdr, static_cast<const void*>(im.mem));
@@ -208,7 +220,7 @@ TEST(MachO, NotAMachOImage) {
   Image im;
   im.magic = 0xfeedface;  // 32-bit Mach-O
   im.build();
-  Module m;
+  OwnedModule m;
   EXPECT_FALSE(im.read(&m));
   EXPECT_FALSE(mo::read_image(nullptr, 0, &m));
 }
@@ -219,7 +231,7 @@ TEST(MachO, LoadCommandsAreReadOnlyInsideSizeofcmds) {
   Image im;
   im.sizeofcmds_cut = 8;
   im.build();
-  Module m;
+  OwnedModule m;
   ASSERT_TRUE(im.read(&m));
   ASSERT_EQ(names(m), (std::vector<std::string>{"alpha", "_ZN4gort4betaEv", "gamma"}));
   EXPECT_EQ(m.funcs[1].size, 0x60u);  // no function start at 0x460 now: up to gamma
@@ -231,7 +243,7 @@ TEST(MachO, SectionsAreReadOnlyInsideTheirCommand) {
   Image im;
   im.nsects_extra = 3;
   im.build();
-  Module m;
+  OwnedModule m;
   ASSERT_TRUE(im.read(&m));
   EXPECT_EQ(m.text_base, im.at(kBase + 0x400));
   EXPECT_EQ(names(m).size(), 3u);
@@ -244,14 +256,14 @@ TEST(MachO, ATableOutsideLinkeditIsNotRead) {
   im.symoff_rel = static_cast<std::uint32_t>(im.page) - 2 * sizeof(mo::Nlist64);
   im.stroff_rel = 0x200;
   im.build();
-  Module m;
+  OwnedModule m;
   ASSERT_TRUE(im.read(&m));
   EXPECT_EQ(m.nfuncs, 0u);
   // So would one that claims more entries than __LINKEDIT holds.
   Image im2;
   im2.nsyms_extra = static_cast<std::uint32_t>(im2.page / sizeof(mo::Nlist64));
   im2.build();
-  Module m2;
+  OwnedModule m2;
   ASSERT_TRUE(im2.read(&m2));
   EXPECT_EQ(m2.nfuncs, 0u);
 }
@@ -260,7 +272,7 @@ TEST(MachO, StringsMustEndInsideTheirTable) {
   Image im;
   im.nul_terminated_strings = false;
   im.build();
-  Module m;
+  OwnedModule m;
   ASSERT_TRUE(im.read(&m));
   EXPECT_EQ(m.nfuncs, 0u);
   EXPECT_EQ(m.ntext, 1);  // the segments are still known

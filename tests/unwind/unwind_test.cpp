@@ -170,6 +170,12 @@ TEST(UnwindGobuf, ListsTheKnownFramesAndEndsAtGoexit) {
   auto v = names(w);
   ASSERT_LT(w.n, 32) << show(w);
   std::vector<std::string> want = {"unw_walk_here", "unw_f3", "unw_f2", "unw_f1", "unw_entry", "gort_goexit"};
+  // Under ASan and TSan the harness starts the context in Context::entry
+  // (it tells the sanitizer of the switch, then calls unw_entry): its frame
+  // lies between unw_entry and goexit unless that call became a tail call
+  // (at -O2, not at the sanitizer presets' -O1).
+  if (rt::race::kStackSwitch && v.size() >= 2 && v[v.size() - 2] == "_ZN4gort4test7Context5entryEPv")
+    want.insert(want.end() - 1, v[v.size() - 2]);
   // gobuf_walk's frame is the first: the Gobuf is its own.
   ASSERT_GE(w.n, 7) << show(w);
   EXPECT_EQ(std::vector<std::string>(v.begin() + 1, v.end()), want) << show(w);
@@ -630,10 +636,14 @@ extern "C" __attribute__((noinline)) void unw_overflow_start() {
 
 namespace {
 
+// With ASan the overflowing frame's prologue calls into ASan's runtime (for
+// its fake stack), which is where the fault lands: those frames come first.
+constexpr const char* kAsanFrames = rt::race::kAsan ? "([^\n]*(asan|interceptor)[^\n]*\n\t[^\n]*\n)*" : "";
+
 TEST(UnwindDeathTest, StackOverflowReportIsSymbolizedDownToGoexit) {
   EXPECT_EXIT(gort::run([] { unw_overflow_start(); }, Config{1, false, 16 * 1024}), ::testing::ExitedWithCode(2),
-              "fatal: stack overflow in goroutine 1 .*\n\ngoroutine 1 \\[running\\]:\nunw_overflow\\+0x.*"
-              "unw_overflow\\+0x.*unw_overflow_start\\+0x.*goentry.*\ngort_goexit\\+0x[0-9a-f]+\n");
+              std::string("fatal: stack overflow in goroutine 1 .*\n\ngoroutine 1 \\[running\\]:\n") + kAsanFrames +
+                  "unw_overflow\\+0x.*unw_overflow\\+0x.*unw_overflow_start\\+0x.*goentry.*\ngort_goexit\\+0x[0-9a-f]+\n");
 }
 
 }  // namespace

@@ -1,0 +1,400 @@
+// race.hpp: what AddressSanitizer, ThreadSanitizer and valgrind must be told
+// about goroutines. Every hook here is an empty inline function unless the
+// build has that tool (ASan and TSan: -fsanitize, the asan and tsan
+// presets; valgrind: its header, valgrind/valgrind.h, is installed), so the
+// switch path costs nothing otherwise.
+//
+// ASan keeps one stack per thread: its bounds (to unpoison a stack before a
+// noreturn call or a throw, to name a stack address in a report, to walk the
+// frame pointers of an allocation's stack) and its fake stack (frames moved
+// off the stack to catch a use after return). A goroutine switch changes
+// both, so every switch is bracketed: __sanitizer_start_switch_fiber on the
+// stack being left (with the bounds of the stack switched to, and where to
+// keep the leaving one's fake stack), __sanitizer_finish_switch_fiber first
+// thing on the stack arrived at (with that stack's fake stack back). The
+// switches: gogo (g0 to a G), mcall (a G to g0, also when it exits),
+// systemstack and morestack
+// (there and back, also when an exception unwinds through), the signal
+// handler on gsignal's stack (entry and return; skipped when the signal
+// landed inside a switch, which ASan cannot nest).
+//
+// Fake stacks (detect_stack_use_after_return) are handled, not disabled: a
+// goroutine's fake stack travels with it in G::race.fake; g0 and gsignal
+// keep theirs the same way; a morestack segment gets a fake stack of its
+// own, destroyed with the segment, because ASan frees fake frames whose
+// real frame lies below the current sp, and a segment's sp says nothing
+// about the frames on the stack it came from (which may lie above or below
+// it): sharing the goroutine's fake stack there would free its live frames.
+// A fake stack is a mapping of some 700 KB. One made and unmade per
+// goroutine (the API's way: a fiber that ends passes a null slot) cost a
+// mmap and a munmap with their TLB shootdowns each, and ran the suite's
+// goroutine churn at 500 goroutines a second; so a G keeps its fake stack
+// when its goroutine exits, for the next goroutine it runs (gfput reuses
+// Gs), and freeg destroys it (fake_stack_free). A fake frame the old
+// goroutine left allocated is only reused later than it would have been.
+// Goroutine stacks are unpoisoned when handed out and poisoned when freed
+// (but their top word, the free list's link), as Go's stackalloc does, so
+// a frame a goroutine left poisoned (it never returned: goexit's) cannot
+// trip the next goroutine on that stack, and a touch of a freed stack is
+// reported.
+//
+// TSan: each goroutine is a TSan fiber, created by the goroutine that
+// starts it (__tsan_create_fiber gives the new fiber the creator's clock:
+// the happens-before edge of a go statement) and destroyed when it exits;
+// each M's g0 is its thread's own fiber. Switches do not synchronise
+// (__tsan_switch_to_fiber_no_sync): two goroutines that only ever met on
+// one thread are unordered, as in Go, so a race between them is reported
+// even with GORTMAXPROCS=1. The runtime (core/, os/, arch/) is therefore
+// not instrumented (CMakeLists.txt), as Go's runtime is not under -race:
+// its own locks and atomics order nothing TSan sees, and it tells TSan
+// the edges a program relies on, with acquire/release on the object:
+// channels (chan.cpp: each buffer slot, a direct hand-off in both
+// directions, close), WaitGroup (done before wait's return), Mutex
+// (unlock before the next lock), the end of main before run returns and of
+// a callback before gort::callback returns (the end of every goroutine is
+// released on its G). Rejected: instrumenting the runtime with switches that
+// synchronise (goroutines that shared a thread would be ordered through its
+// scheduler, hiding their races); instrumenting it with switches that do
+// not (every hand-off between a G and g0 inside the runtime would need an
+// edge, and each edge would order the goroutines that met there).
+// A goroutine stack is memory that a new goroutine reuses without a free
+// and malloc TSan could see: the goroutine that freed it releases the stack
+// (stackfree runs after it ended, on g0: the edge is released from its G
+// when it exits) and the one that takes it acquires it.
+//
+// valgrind: memcheck treats a move of sp within 2 MB as a frame being pushed
+// or popped (marking the memory in between undefined or inaccessible) unless
+// both ends lie in different registered stacks. Every goroutine stack slot is
+// registered when its span is carved (stack.cpp) and deregistered when the
+// span goes back to the heap; large stacks and each M's g0 stack likewise.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define GORT_RACE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GORT_RACE_ASAN 1
+#endif
+#endif
+#ifndef GORT_RACE_ASAN
+#define GORT_RACE_ASAN 0
+#endif
+
+// GORT_RACE_TSAN: CMake sets it for the runtime, which is built without
+// -fsanitize=thread (see above); code built with it sees the compiler's flag.
+#ifndef GORT_RACE_TSAN
+#if defined(__SANITIZE_THREAD__)
+#define GORT_RACE_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GORT_RACE_TSAN 1
+#endif
+#endif
+#endif
+#ifndef GORT_RACE_TSAN
+#define GORT_RACE_TSAN 0
+#endif
+
+#if !defined(GORT_NO_VALGRIND) && defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#define GORT_RACE_VALGRIND 1
+#endif
+#endif
+#ifndef GORT_RACE_VALGRIND
+#define GORT_RACE_VALGRIND 0
+#endif
+
+#if GORT_RACE_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if GORT_RACE_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+#if GORT_RACE_VALGRIND
+#include <valgrind/valgrind.h>
+#endif
+
+namespace gort::rt::race {
+
+inline constexpr bool kAsan = GORT_RACE_ASAN;
+inline constexpr bool kTsan = GORT_RACE_TSAN;
+inline constexpr bool kValgrind = GORT_RACE_VALGRIND;
+// kStackSwitch: a sanitizer that must hear of switches between stacks.
+inline constexpr bool kStackSwitch = kAsan || kTsan;
+
+// GState: a G's part (G::race; empty, and no byte of G, with no sanitizer).
+struct GState {
+#if GORT_RACE_ASAN
+  void* fake = nullptr;  // the G's fake stack while it is switched out
+#endif
+#if GORT_RACE_TSAN
+  void* fiber = nullptr;  // the G's TSan fiber
+#endif
+};
+
+// fake_slot: where a G keeps its fake stack while switched out (nullptr
+// without ASan).
+inline void** fake_slot([[maybe_unused]] GState& g) {
+#if GORT_RACE_ASAN
+  return &g.fake;
+#else
+  return nullptr;
+#endif
+}
+
+#if GORT_RACE_ASAN
+// Set between the two halves of a switch on this thread; the signal handler
+// leaves ASan's view alone then (proc.cpp; initial-exec TLS).
+extern __attribute__((tls_model("initial-exec"))) thread_local bool tls_switching;
+#endif
+
+// ---------------------------------------------------------------------------
+// Switches between Gs. switch_begin on the stack being left, just before
+// the switch: to the stack [lo, hi) of `to`; `from_ends`: the goroutine
+// being left has ended (its G keeps its fake stack all the same: see
+// above). switch_end first thing on the stack arrived at.
+
+inline void switch_begin([[maybe_unused]] GState& from, [[maybe_unused]] bool from_ends,
+                         [[maybe_unused]] GState& to, [[maybe_unused]] std::uintptr_t lo,
+                         [[maybe_unused]] std::uintptr_t hi) {
+#if GORT_RACE_ASAN
+  tls_switching = true;
+  __sanitizer_start_switch_fiber(&from.fake, reinterpret_cast<const void*>(lo), hi - lo);
+#endif
+#if GORT_RACE_TSAN
+  __tsan_switch_to_fiber(to.fiber, 1 /* __tsan_switch_to_fiber_no_sync */);
+#endif
+}
+
+inline void switch_end([[maybe_unused]] GState& to) {
+#if GORT_RACE_ASAN
+  __sanitizer_finish_switch_fiber(to.fake, nullptr, nullptr);
+  to.fake = nullptr;
+  tls_switching = false;
+#endif
+}
+
+// abandon_frames: the current stack's frames will never return (g0 leaving
+// for a G: the scheduler restarts at g0's base). ASan unpoisons them and
+// frees their fake frames; the compiler calls it before a noreturn call
+// too, but there, after switch_begin, it would no longer see g0's fake
+// stack.
+inline void abandon_frames() {
+#if GORT_RACE_ASAN
+  __asan_handle_no_return();
+#endif
+}
+
+// CallSwitch: a call on another stack that comes back (systemstack: g0's
+// stack and fake stack; morestack: a segment, with a fake stack of its own
+// that ends with the call). there() on the caller's stack before the port's
+// routine, arrived() and leaving() first and last on the other stack (also
+// when an exception leaves it), back() on the caller's stack after it.
+struct CallSwitch {
+#if GORT_RACE_ASAN
+  void* caller_fake = nullptr;
+  void** callee_fake = nullptr;  // g0's slot, or nullptr: the segment's own
+  const void* caller_lo = nullptr;
+  std::size_t caller_size = 0;
+#endif
+  void there([[maybe_unused]] void** callee_fake, [[maybe_unused]] std::uintptr_t lo,
+             [[maybe_unused]] std::uintptr_t hi) {
+#if GORT_RACE_ASAN
+    this->callee_fake = callee_fake;
+    tls_switching = true;
+    __sanitizer_start_switch_fiber(&caller_fake, reinterpret_cast<const void*>(lo), hi - lo);
+#endif
+  }
+  void arrived() {
+#if GORT_RACE_ASAN
+    void* f = nullptr;
+    if (callee_fake != nullptr) {
+      f = *callee_fake;
+      *callee_fake = nullptr;
+    }
+    __sanitizer_finish_switch_fiber(f, &caller_lo, &caller_size);
+    tls_switching = false;
+#endif
+  }
+  void leaving() {
+#if GORT_RACE_ASAN
+    tls_switching = true;
+    __sanitizer_start_switch_fiber(callee_fake, caller_lo, caller_size);
+#endif
+  }
+  void back() {
+#if GORT_RACE_ASAN
+    __sanitizer_finish_switch_fiber(caller_fake, nullptr, nullptr);
+    tls_switching = false;
+#endif
+  }
+};
+
+// SignalScope: a signal handler's frame on gsignal's stack [lo, hi), whose
+// fake stack is in `gs`. Nothing when the handler landed inside a switch
+// (ASan cannot nest one) or does not run on that stack.
+struct SignalScope {
+#if GORT_RACE_ASAN
+  GState* gs = nullptr;
+  void* fake = nullptr;
+  const void* lo = nullptr;
+  std::size_t size = 0;
+#endif
+  SignalScope([[maybe_unused]] GState* gs, [[maybe_unused]] std::uintptr_t lo,
+              [[maybe_unused]] std::uintptr_t hi) {
+#if GORT_RACE_ASAN
+    auto sp = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+    if (tls_switching || gs == nullptr || sp < lo || sp >= hi) return;
+    this->gs = gs;
+    tls_switching = true;
+    __sanitizer_start_switch_fiber(&fake, reinterpret_cast<const void*>(lo), hi - lo);
+    __sanitizer_finish_switch_fiber(gs->fake, &this->lo, &size);
+    gs->fake = nullptr;
+    tls_switching = false;
+#endif
+  }
+  ~SignalScope() {
+#if GORT_RACE_ASAN
+    if (gs == nullptr) return;
+    tls_switching = true;
+    __sanitizer_start_switch_fiber(&gs->fake, lo, size);
+    __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+    tls_switching = false;
+#endif
+  }
+  SignalScope(const SignalScope&) = delete;
+  SignalScope& operator=(const SignalScope&) = delete;
+};
+
+// fake_stack_free: destroy the fake stack a G keeps (freeg), from code
+// running on the stack [lo, hi): ASan destroys only the current fake stack,
+// so it becomes current for a moment, with the stack bounds unchanged.
+inline void fake_stack_free([[maybe_unused]] GState& g, [[maybe_unused]] std::uintptr_t lo,
+                            [[maybe_unused]] std::uintptr_t hi) {
+#if GORT_RACE_ASAN
+  if (g.fake == nullptr || tls_switching) return;
+  tls_switching = true;
+  void* mine = nullptr;
+  const void* b = reinterpret_cast<const void*>(lo);
+  __sanitizer_start_switch_fiber(&mine, b, hi - lo);
+  __sanitizer_finish_switch_fiber(g.fake, nullptr, nullptr);
+  g.fake = nullptr;
+  __sanitizer_start_switch_fiber(nullptr, b, hi - lo);
+  __sanitizer_finish_switch_fiber(mine, nullptr, nullptr);
+  tls_switching = false;
+#endif
+}
+
+// ---------------------------------------------------------------------------
+// TSan fibers and happens-before edges.
+
+// fiber_new: a fiber for a new goroutine, made by the running code (whose
+// clock the fiber starts with) and named after it.
+inline void fiber_new([[maybe_unused]] GState& g, [[maybe_unused]] std::uint64_t goid) {
+#if GORT_RACE_TSAN
+  g.fiber = __tsan_create_fiber(0);
+  char name[32] = "goroutine ";
+  char digits[21];
+  int n = 0;
+  do digits[n++] = static_cast<char>('0' + goid % 10);
+  while ((goid /= 10) != 0);
+  char* p = name + 10;
+  while (n > 0) *p++ = digits[--n];
+  *p = 0;
+  __tsan_set_fiber_name(g.fiber, name);
+#endif
+}
+
+// fiber_free: the fiber of a goroutine that ended (not the running one).
+inline void fiber_free([[maybe_unused]] GState& g) {
+#if GORT_RACE_TSAN
+  // Written only when there is a fiber: a second call (the test harness
+  // frees a context whose exit freed it already) only reads, and a read
+  // is no race with the reads of the switches that went to it.
+  if (g.fiber != nullptr) {
+    __tsan_destroy_fiber(g.fiber);
+    g.fiber = nullptr;
+  }
+#endif
+}
+
+// fiber_thread: g0 is the thread's own fiber (on the thread).
+inline void fiber_thread([[maybe_unused]] GState& g0) {
+#if GORT_RACE_TSAN
+  g0.fiber = __tsan_get_current_fiber();
+#endif
+}
+
+// current_fiber/switch_fiber: for code that returns into another G's
+// context than the one it left by (a callback returning into blocking).
+inline void* current_fiber() {
+#if GORT_RACE_TSAN
+  return __tsan_get_current_fiber();
+#else
+  return nullptr;
+#endif
+}
+inline void switch_fiber([[maybe_unused]] void* fiber) {
+#if GORT_RACE_TSAN
+  if (fiber != nullptr && fiber != __tsan_get_current_fiber()) __tsan_switch_to_fiber(fiber, 1);
+#endif
+}
+
+// release(addr) ... acquire(addr): what the running code did before the
+// release happens before what the acquiring code does after.
+inline void release([[maybe_unused]] const void* addr) {
+#if GORT_RACE_TSAN
+  __tsan_release(const_cast<void*>(addr));
+#endif
+}
+inline void acquire([[maybe_unused]] const void* addr) {
+#if GORT_RACE_TSAN
+  __tsan_acquire(const_cast<void*>(addr));
+#endif
+}
+
+// ---------------------------------------------------------------------------
+// Stack memory.
+
+// stack_taken/stack_freed: a goroutine stack [lo, hi) handed out, given
+// back (see above: poisoned but for its top word).
+inline void stack_taken([[maybe_unused]] std::uintptr_t lo, [[maybe_unused]] std::uintptr_t hi) {
+#if GORT_RACE_ASAN
+  __asan_unpoison_memory_region(reinterpret_cast<void*>(lo), hi - lo);
+#endif
+}
+inline void stack_freed([[maybe_unused]] std::uintptr_t lo, [[maybe_unused]] std::uintptr_t hi) {
+#if GORT_RACE_ASAN
+  __asan_poison_memory_region(reinterpret_cast<void*>(lo), hi - lo - sizeof(std::uintptr_t));
+#endif
+}
+
+// stack_register: valgrind learns that [lo, hi) is a stack; the id goes to
+// stack_deregister. 0 without valgrind (and natively: the request is a
+// no-op sequence of instructions then).
+inline unsigned stack_register([[maybe_unused]] std::uintptr_t lo, [[maybe_unused]] std::uintptr_t hi) {
+#if GORT_RACE_VALGRIND
+  return VALGRIND_STACK_REGISTER(lo, hi);
+#else
+  return 0;
+#endif
+}
+// on_valgrind: the program runs under valgrind.
+inline bool on_valgrind() {
+#if GORT_RACE_VALGRIND
+  return RUNNING_ON_VALGRIND != 0;
+#else
+  return false;
+#endif
+}
+inline void stack_deregister([[maybe_unused]] unsigned id) {
+#if GORT_RACE_VALGRIND
+  VALGRIND_STACK_DEREGISTER(id);
+#endif
+}
+
+}  // namespace gort::rt::race
