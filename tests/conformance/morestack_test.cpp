@@ -97,8 +97,11 @@ TEST(Morestack, SegmentBoundsBecomeTheGoroutinesWhileInside) {
   };
   Context ctx(fn);
   run(ctx);
-  EXPECT_GE(local_addr, lo);
-  EXPECT_LT(local_addr, hi);
+  // (lo, hi]: the frame address is where the frame's own record lies on
+  // most CPUs, but the canonical frame address itself (the caller's sp,
+  // which is hi for the first frame on a segment) on riscv64.
+  EXPECT_GT(local_addr, lo);
+  EXPECT_LE(local_addr, hi);
   EXPECT_NE(lo, ctx.stack().lo);
   EXPECT_EQ(after_lo, ctx.stack().lo);
 }
