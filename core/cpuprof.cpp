@@ -101,6 +101,7 @@ void timers_for_run(Sched& s, bool start) {
 
 // drain: move published cells into counts. prof.lock held.
 void drain() {
+  race::RuntimeOwn own;  // the profile's tables: the runtime's, under prof.lock
   if (prof.cells == nullptr) return;
   for (;;) {
     Cell& c = prof.cells[prof.tail & (kCells - 1)];
@@ -114,6 +115,7 @@ void drain() {
 
 // finish: stop sampling, drain, write, forget. prof.lock held.
 void finish_locked() {
+  race::RuntimeOwn own;  // see drain
   prof.on.store(false, std::memory_order_release);
   if (prof.run != nullptr) timers_for_run(*prof.run, false);
   if (!os::profile_per_thread()) os::profile_process_stop();
@@ -237,13 +239,17 @@ bool cpuprof_start(const char* path, int hz) {
   Sched& s = *getg()->m->sched;
   // Open before taking prof.lock: a runtime Lock is never held across
   // anything that may park (blocking() may resume on another M).
-  std::FILE* f = blocking([path] { return std::fopen(path, "wb"); });
+  std::FILE* f = blocking([path] {
+    race::RuntimeOwn own;  // the FILE is the profiler's (see drain)
+    return std::fopen(path, "wb");
+  });
   if (f == nullptr) {
     print("gort: profile: cannot open ", path, " for writing\n");
     return false;
   }
   std::uint32_t gen;
   {
+    race::RuntimeOwn own;  // see drain
     LockGuard l(prof.lock);
     if (prof.file != nullptr) {
       std::fclose(f);

@@ -27,6 +27,7 @@ const LabelSet* intern(const std::vector<std::pair<std::string, std::string>>& k
     key.append(k).push_back('\0');
     key.append(v).push_back('\0');
   }
+  race::RuntimeOwn own;  // the table and its sets: the runtime's, under intern_lock
   LockGuard l(intern_lock);
   if (interned == nullptr) interned = new std::map<std::string, const LabelSet*>;
   auto it = interned->find(key);
@@ -58,8 +59,10 @@ const void* labels_push(const std::pair<std::string_view, std::string_view>* kv,
   G* gp = getg();
   const LabelSet* prev = gp->labels;
   std::map<std::string, std::string> merged;
-  if (prev != nullptr)
+  if (prev != nullptr) {
+    race::RuntimeOwn own;  // an interned set's strings (see intern)
     for (std::size_t i = 0; i < prev->n; ++i) merged[prev->keys[i]] = prev->values[i];
+  }
   for (std::size_t i = 0; i < n; ++i) merged[std::string(kv[i].first)] = std::string(kv[i].second);
   std::vector<std::pair<std::string, std::string>> sorted(merged.begin(), merged.end());
   gp->labels = intern(sorted);

@@ -113,9 +113,43 @@
 #endif
 #if GORT_RACE_TSAN
 #include <sanitizer/tsan_interface.h>
+// libtsan's, declared by no header of GCC's: the dynamic annotations
+// (valgrind's names) and ignores.
+extern "C" void AnnotateBenignRaceSized(const char* file, int line, const volatile void* mem, unsigned long size,
+                                        const char* description);
+extern "C" void __tsan_ignore_thread_begin(void);
+extern "C" void __tsan_ignore_thread_end(void);
+extern "C" void AnnotateIgnoreSyncBegin(const char* file, int line);
+extern "C" void AnnotateIgnoreSyncEnd(const char* file, int line);
 #endif
 #if GORT_RACE_VALGRIND
 #include <valgrind/valgrind.h>
+#endif
+
+// GORT_RACE_RUNTIME: a function of the runtime that is inline in a header,
+// and so compiled into the program's code too, which TSan instruments:
+// built uninstrumented there as well (as the runtime is: see above), with
+// neither its loads and stores nor its entry and exit recorded. That
+// matters most for a switch that never returns to its frame (gogo): TSan
+// pushes a function's entry on the running fiber's shadow stack of calls
+// and pops it at the return, and an entry whose return never comes stays
+// there: a test that switched a million times between two contexts
+// overflowed that stack inside libtsan (a segfault in __tsan::Acquire).
+// Every hook below carries it too: a hook not inlined into such a caller
+// would be a call of its own, entered on one fiber and left on another.
+// GCC drops all of TSan's instrumentation with no_sanitize("thread");
+// clang keeps the entry and exit there, and drops them with
+// disable_sanitizer_instrumentation.
+#if GORT_RACE_TSAN && defined(__clang__) && defined(__has_attribute)
+#if __has_attribute(disable_sanitizer_instrumentation)
+#define GORT_RACE_RUNTIME __attribute__((disable_sanitizer_instrumentation))
+#endif
+#endif
+#if GORT_RACE_TSAN && !defined(GORT_RACE_RUNTIME)
+#define GORT_RACE_RUNTIME __attribute__((no_sanitize("thread")))
+#endif
+#ifndef GORT_RACE_RUNTIME
+#define GORT_RACE_RUNTIME
 #endif
 
 namespace gort::rt::race {
@@ -138,7 +172,7 @@ struct GState {
 
 // fake_slot: where a G keeps its fake stack while switched out (nullptr
 // without ASan).
-inline void** fake_slot([[maybe_unused]] GState& g) {
+GORT_RACE_RUNTIME inline void** fake_slot([[maybe_unused]] GState& g) {
 #if GORT_RACE_ASAN
   return &g.fake;
 #else
@@ -158,7 +192,7 @@ extern __attribute__((tls_model("initial-exec"))) thread_local bool tls_switchin
 // being left has ended (its G keeps its fake stack all the same: see
 // above). switch_end first thing on the stack arrived at.
 
-inline void switch_begin([[maybe_unused]] GState& from, [[maybe_unused]] bool from_ends,
+GORT_RACE_RUNTIME inline void switch_begin([[maybe_unused]] GState& from, [[maybe_unused]] bool from_ends,
                          [[maybe_unused]] GState& to, [[maybe_unused]] std::uintptr_t lo,
                          [[maybe_unused]] std::uintptr_t hi) {
 #if GORT_RACE_ASAN
@@ -170,7 +204,7 @@ inline void switch_begin([[maybe_unused]] GState& from, [[maybe_unused]] bool fr
 #endif
 }
 
-inline void switch_end([[maybe_unused]] GState& to) {
+GORT_RACE_RUNTIME inline void switch_end([[maybe_unused]] GState& to) {
 #if GORT_RACE_ASAN
   __sanitizer_finish_switch_fiber(to.fake, nullptr, nullptr);
   to.fake = nullptr;
@@ -183,7 +217,7 @@ inline void switch_end([[maybe_unused]] GState& to) {
 // frees their fake frames; the compiler calls it before a noreturn call
 // too, but there, after switch_begin, it would no longer see g0's fake
 // stack.
-inline void abandon_frames() {
+GORT_RACE_RUNTIME inline void abandon_frames() {
 #if GORT_RACE_ASAN
   __asan_handle_no_return();
 #endif
@@ -273,7 +307,7 @@ struct SignalScope {
 // fake_stack_free: destroy the fake stack a G keeps (freeg), from code
 // running on the stack [lo, hi): ASan destroys only the current fake stack,
 // so it becomes current for a moment, with the stack bounds unchanged.
-inline void fake_stack_free([[maybe_unused]] GState& g, [[maybe_unused]] std::uintptr_t lo,
+GORT_RACE_RUNTIME inline void fake_stack_free([[maybe_unused]] GState& g, [[maybe_unused]] std::uintptr_t lo,
                             [[maybe_unused]] std::uintptr_t hi) {
 #if GORT_RACE_ASAN
   if (g.fake == nullptr || tls_switching) return;
@@ -294,7 +328,7 @@ inline void fake_stack_free([[maybe_unused]] GState& g, [[maybe_unused]] std::ui
 
 // fiber_new: a fiber for a new goroutine, made by the running code (whose
 // clock the fiber starts with) and named after it.
-inline void fiber_new([[maybe_unused]] GState& g, [[maybe_unused]] std::uint64_t goid) {
+GORT_RACE_RUNTIME inline void fiber_new([[maybe_unused]] GState& g, [[maybe_unused]] std::uint64_t goid) {
 #if GORT_RACE_TSAN
   g.fiber = __tsan_create_fiber(0);
   char name[32] = "goroutine ";
@@ -310,7 +344,7 @@ inline void fiber_new([[maybe_unused]] GState& g, [[maybe_unused]] std::uint64_t
 }
 
 // fiber_free: the fiber of a goroutine that ended (not the running one).
-inline void fiber_free([[maybe_unused]] GState& g) {
+GORT_RACE_RUNTIME inline void fiber_free([[maybe_unused]] GState& g) {
 #if GORT_RACE_TSAN
   // Written only when there is a fiber: a second call (the test harness
   // frees a context whose exit freed it already) only reads, and a read
@@ -323,7 +357,7 @@ inline void fiber_free([[maybe_unused]] GState& g) {
 }
 
 // fiber_thread: g0 is the thread's own fiber (on the thread).
-inline void fiber_thread([[maybe_unused]] GState& g0) {
+GORT_RACE_RUNTIME inline void fiber_thread([[maybe_unused]] GState& g0) {
 #if GORT_RACE_TSAN
   g0.fiber = __tsan_get_current_fiber();
 #endif
@@ -331,14 +365,14 @@ inline void fiber_thread([[maybe_unused]] GState& g0) {
 
 // current_fiber/switch_fiber: for code that returns into another G's
 // context than the one it left by (a callback returning into blocking).
-inline void* current_fiber() {
+GORT_RACE_RUNTIME inline void* current_fiber() {
 #if GORT_RACE_TSAN
   return __tsan_get_current_fiber();
 #else
   return nullptr;
 #endif
 }
-inline void switch_fiber([[maybe_unused]] void* fiber) {
+GORT_RACE_RUNTIME inline void switch_fiber([[maybe_unused]] void* fiber) {
 #if GORT_RACE_TSAN
   if (fiber != nullptr && fiber != __tsan_get_current_fiber()) __tsan_switch_to_fiber(fiber, 1);
 #endif
@@ -346,28 +380,66 @@ inline void switch_fiber([[maybe_unused]] void* fiber) {
 
 // release(addr) ... acquire(addr): what the running code did before the
 // release happens before what the acquiring code does after.
-inline void release([[maybe_unused]] const void* addr) {
+GORT_RACE_RUNTIME inline void release([[maybe_unused]] const void* addr) {
 #if GORT_RACE_TSAN
   __tsan_release(const_cast<void*>(addr));
 #endif
 }
-inline void acquire([[maybe_unused]] const void* addr) {
+GORT_RACE_RUNTIME inline void acquire([[maybe_unused]] const void* addr) {
 #if GORT_RACE_TSAN
   __tsan_acquire(const_cast<void*>(addr));
 #endif
 }
+
+// thread_shared(addr, size, what): memory of the calling thread that the
+// goroutines running on it use in turn, by design, with nothing that
+// orders them (race.hpp's top: thread-shared memory). TSan takes any two
+// of their accesses for a race, and has no call that makes it forget a
+// range; a benign race is the only word it has for that memory, from then
+// on (the range is the thread's for as long as it lives).
+GORT_RACE_RUNTIME inline void thread_shared([[maybe_unused]] const void* addr, [[maybe_unused]] std::size_t size,
+                                            [[maybe_unused]] const char* what) {
+#if GORT_RACE_TSAN
+  if (size != 0) AnnotateBenignRaceSized(__FILE__, __LINE__, addr, size, what);
+#endif
+}
+
+// RuntimeOwn: a scope in which the runtime's own code touches the
+// runtime's own heap through calls TSan intercepts (operator new and
+// delete, the standard containers' memcpy and memcmp): TSan records none
+// of those accesses, and no edge either (race.hpp's top: the runtime's
+// bookkeeping). Ignores nest; a goroutine may park inside one and resume
+// on another thread (the ignore is its fiber's). Nothing of the program's
+// may run inside (its channel elements' moves, its functions): those
+// accesses and edges are the program's.
+struct RuntimeOwn {
+#if GORT_RACE_TSAN
+  GORT_RACE_RUNTIME RuntimeOwn() {
+    __tsan_ignore_thread_begin();
+    AnnotateIgnoreSyncBegin(__FILE__, __LINE__);
+  }
+  GORT_RACE_RUNTIME ~RuntimeOwn() {
+    AnnotateIgnoreSyncEnd(__FILE__, __LINE__);
+    __tsan_ignore_thread_end();
+  }
+#else
+  RuntimeOwn() {}
+#endif
+  RuntimeOwn(const RuntimeOwn&) = delete;
+  RuntimeOwn& operator=(const RuntimeOwn&) = delete;
+};
 
 // ---------------------------------------------------------------------------
 // Stack memory.
 
 // stack_taken/stack_freed: a goroutine stack [lo, hi) handed out, given
 // back (see above: poisoned but for its top word).
-inline void stack_taken([[maybe_unused]] std::uintptr_t lo, [[maybe_unused]] std::uintptr_t hi) {
+GORT_RACE_RUNTIME inline void stack_taken([[maybe_unused]] std::uintptr_t lo, [[maybe_unused]] std::uintptr_t hi) {
 #if GORT_RACE_ASAN
   __asan_unpoison_memory_region(reinterpret_cast<void*>(lo), hi - lo);
 #endif
 }
-inline void stack_freed([[maybe_unused]] std::uintptr_t lo, [[maybe_unused]] std::uintptr_t hi) {
+GORT_RACE_RUNTIME inline void stack_freed([[maybe_unused]] std::uintptr_t lo, [[maybe_unused]] std::uintptr_t hi) {
 #if GORT_RACE_ASAN
   __asan_poison_memory_region(reinterpret_cast<void*>(lo), hi - lo - sizeof(std::uintptr_t));
 #endif
@@ -376,7 +448,7 @@ inline void stack_freed([[maybe_unused]] std::uintptr_t lo, [[maybe_unused]] std
 // stack_register: valgrind learns that [lo, hi) is a stack; the id goes to
 // stack_deregister. 0 without valgrind (and natively: the request is a
 // no-op sequence of instructions then).
-inline unsigned stack_register([[maybe_unused]] std::uintptr_t lo, [[maybe_unused]] std::uintptr_t hi) {
+GORT_RACE_RUNTIME inline unsigned stack_register([[maybe_unused]] std::uintptr_t lo, [[maybe_unused]] std::uintptr_t hi) {
 #if GORT_RACE_VALGRIND
   return VALGRIND_STACK_REGISTER(lo, hi);
 #else
@@ -384,14 +456,14 @@ inline unsigned stack_register([[maybe_unused]] std::uintptr_t lo, [[maybe_unuse
 #endif
 }
 // on_valgrind: the program runs under valgrind.
-inline bool on_valgrind() {
+GORT_RACE_RUNTIME inline bool on_valgrind() {
 #if GORT_RACE_VALGRIND
   return RUNNING_ON_VALGRIND != 0;
 #else
   return false;
 #endif
 }
-inline void stack_deregister([[maybe_unused]] unsigned id) {
+GORT_RACE_RUNTIME inline void stack_deregister([[maybe_unused]] unsigned id) {
 #if GORT_RACE_VALGRIND
   VALGRIND_STACK_DEREGISTER(id);
 #endif

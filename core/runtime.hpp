@@ -181,7 +181,8 @@ void systemstack_check(const char* fn);
 
 // gogo(gp): make gp the current G and resume it. From g0 (the scheduler,
 // whose frames all end here), or back to the current G's own saved context.
-[[noreturn]] inline void gogo(G* gp) {
+// GORT_RACE_RUNTIME (race.hpp): never returns to its frame.
+[[noreturn]] GORT_RACE_RUNTIME inline void gogo(G* gp) {
   G* cur = getg();
   setg(gp);
   if (race::kStackSwitch && cur != gp && cur != nullptr) {
@@ -203,7 +204,7 @@ void systemstack_check(const char* fn);
 // a G that will never run again (goexit).
 [[noreturn]] void mcall_misuse(G* gp);
 void mcall_switched(G* gp);
-inline void mcall1(void (*fn)(G*), bool exiting) {
+GORT_RACE_RUNTIME inline void mcall1(void (*fn)(G*), bool exiting) {
   G* gp = getg();
   M* mp = gp != nullptr ? gp->m : nullptr;
   if (mp == nullptr || gp == mp->g0 || gp == mp->gsignal || mp->g0->sched.sp == 0) [[unlikely]]

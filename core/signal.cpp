@@ -29,6 +29,7 @@
 // Which G was interrupted: the thread-local current G may be stale here
 // (the handler can land between setg and the switch of sp in gogo), so
 // sigfetchg finds it from sp and the M's known stacks, as Go's sigFetchG.
+#include <cerrno>
 #include <cstring>
 
 #include "os_defs.hpp"
@@ -269,6 +270,17 @@ void minit(M* mp) {
   mp->gsignal->stack_lo = mp->gsignal->stack.lo;
   mp->gsignal->stack_hi = mp->gsignal->stack.hi;
   cpuprof_minit(mp);
+  // TSan: what the goroutines that run on this thread share in turn
+  // (race.hpp's top): its errno; and, on a thread gort started, its
+  // system stack below here, where blocking() runs the program's calls
+  // (the rest of it is the scheduler's, which TSan does not see).
+  race::thread_shared(&errno, sizeof errno, "errno: the thread's, used in turn by the goroutines that run on it");
+  if (!mp->is_m0 && !mp->extra) {
+    auto here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+    if (here > mp->g0->stack_lo && here <= mp->g0->stack_hi)
+      race::thread_shared(reinterpret_cast<const void*>(mp->g0->stack_lo), here - mp->g0->stack_lo,
+                          "a system stack: blocking() lends it in turn to the goroutines of its thread");
+  }
 }
 
 void unminit(M* mp) {

@@ -13,6 +13,13 @@
 // While a signal is wanted, it goes to the channels only: the handler
 // installed before gort's does not see it, nor does the default action
 // run (Go's Notify). stop and the end of the run put back what was there.
+//
+// TSan: the queue's lock is a runtime Lock, which orders nothing TSan sees
+// (race.hpp); its holders tell TSan of it as a mutex (acquire on taking
+// it, release on leaving it), as Go's os/signal orders Notify, Stop and
+// its delivery loop with a sync.Mutex: a channel registered after the
+// delivery goroutine started is written by it, and without the edge that
+// write races with the making of the channel (tests/sanitize, notify-late).
 
 #include "gort/gort.hpp"
 #include "gort/signal.hpp"
@@ -98,6 +105,7 @@ void deliver(SigQueue& q) {
     std::uint32_t n = g_pending[sig].exchange(0, std::memory_order_acq_rel);
     if (n == 0) continue;
     LockGuard l(q.lock);
+    race::acquire(&q);  // see the top
     for (SigQueue::Reg* r = q.regs; r; r = r->next) {
       if (!(r->mask & bit(sig))) continue;
       for (std::uint32_t i = 0; i < n; ++i) {
@@ -105,6 +113,7 @@ void deliver(SigQueue& q) {
         if (!::gort::detail::chan_send(r->c, &v, false)) break;  // full: dropped, as in Go
       }
     }
+    race::release(&q);
   }
 }
 
@@ -150,6 +159,7 @@ void sigqueue_teardown(Sched& s) {
   std::uint64_t before;
   {
     LockGuard l(q->lock);
+    race::acquire(q);  // after every notify and stop (see the top)
     before = wanted_locked(*q);
     while (SigQueue::Reg* r = q->regs) {
       q->regs = r->next;
@@ -191,6 +201,7 @@ bool signal_notify(hchan* c, const int* sigs, std::size_t n) {
   bool start = false;
   {
     LockGuard l(q.lock);
+    race::acquire(&q);  // see the top
     std::uint64_t before = wanted_locked(q);
     // Install first, then publish the bit: a signal the handler counts is
     // always one a channel wants.
@@ -215,6 +226,7 @@ bool signal_notify(hchan* c, const int* sigs, std::size_t n) {
     g_wanted.store(wanted_locked(q));
     start = !q.running;
     q.running = true;
+    race::release(&q);
   }
   if (start) {
     Sched* sp = &s;
@@ -231,6 +243,7 @@ void signal_stop(hchan* c) {
   std::uint64_t before, after;
   {
     LockGuard l(q.lock);
+    race::acquire(&q);  // see the top
     before = wanted_locked(q);
     for (SigQueue::Reg** pr = &q.regs; *pr; pr = &(*pr)->next) {
       if ((*pr)->c != c) continue;
@@ -242,6 +255,7 @@ void signal_stop(hchan* c) {
     }
     after = wanted_locked(q);
     g_wanted.store(after);
+    race::release(&q);
   }
   update_dispositions(before, after);
 }

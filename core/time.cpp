@@ -70,6 +70,7 @@ void addtimer(Sched& s, timer* t) {
     LockGuard l(h.lock);
     if (t->idx >= 0) fatal("addtimer: timer already added");
     if (h.n == h.cap) {
+      race::RuntimeOwn own;  // the heap's array: the runtime's, under h.lock
       std::int32_t cap = h.cap ? h.cap * 2 : 64;
       auto** nt = new timer*[cap];
       for (std::int32_t i = 0; i < h.n; ++i) nt[i] = h.t[i];
@@ -119,6 +120,7 @@ void timers_clear(TimerHeap& h) {
   }
   h.n = 0;
   h.next.store(INT64_MAX);
+  race::RuntimeOwn own;  // see addtimer
   delete[] h.t;
   h.t = nullptr;
   h.cap = 0;
@@ -169,12 +171,19 @@ Sched& run_of(const char* what) {
 }
 
 void chantimer_free_owned(void* arg) {
+  race::RuntimeOwn own;  // see chantimer_fire
   auto* ct = static_cast<chantimer*>(arg);
   chan_release(ct->c);
   delete ct;
 }
 
+// On whichever M runs the timers, usually on its g0. TSan: the timer and
+// the time it sends are the runtime's (race::RuntimeOwn), not the
+// program's: recorded, the send's write would race with the channel's
+// allocation by the goroutine that made it (no edge reaches the M), and
+// its edges would pass the M's clock from receiver to receiver.
 void chantimer_fire(void* arg) {
+  race::RuntimeOwn own;
   auto* ct = static_cast<chantimer*>(arg);
   Clock::time_point now = Clock::now();
   chan_send(ct->c, &now, false);  // capacity 1: never blocks; drops if full
@@ -187,6 +196,7 @@ void chantimer_fire(void* arg) {
 
 chantimer* chantimer_new(hchan* c, std::int64_t ns, bool owned) {
   Sched& s = run_of(owned ? "gort::after" : "gort::Timer");
+  race::RuntimeOwn own;  // see chantimer_fire
   auto* ct = new chantimer;
   ct->c = c;
   ct->owned = owned;
@@ -211,6 +221,7 @@ bool chantimer_reset(chantimer* t, std::int64_t ns) {
 }
 
 void chantimer_free(chantimer* t) {
+  race::RuntimeOwn own;  // see chantimer_fire
   deltimer(&t->t);
   chan_release(t->c);
   delete t;

@@ -19,11 +19,35 @@
 #include "os_defs.hpp"
 #include "sigctxt.hpp"
 
+#if GORT_RACE_TSAN
+// glibc's own sigaction, under a name TSan does not intercept.
+extern "C" int __sigaction(int sig, const struct sigaction* act, struct sigaction* old);
+#endif
+
 namespace gort::os {
 
 namespace {
 
 constexpr int kNsig = sig::kMax + 1;
+
+// sys_sigaction: sigaction, past TSan's interceptor in a TSan build. TSan
+// installs its own handler in front of every one a program sets and runs
+// the program's later, at the thread's next call it intercepts, for a
+// signal that is not a fault: an idle M asleep in a futex (a system call
+// TSan does not see) would keep a notified signal, a SIGQUIT or a profile
+// tick forever, and a late SIGPROF would be unwound from a context long
+// gone. gort's handler is not the program's code (it is built without
+// TSan, touches no memory of the program, takes no lock): the kernel calls
+// it directly, as it does natively. A handler it forwards to that was set
+// through the interceptor is TSan's, which treats the signal as it would
+// have.
+int sys_sigaction(int sig, const struct sigaction* act, struct sigaction* old) {
+#if GORT_RACE_TSAN
+  return __sigaction(sig, act, old);
+#else
+  return ::sigaction(sig, act, old);
+#endif
+}
 
 // What setsig found, per signal: the sigaction to forward to and restore.
 // Written only by setsig/restoresig (never in a handler), read by
@@ -88,7 +112,7 @@ bool setsig(int sig, SigHandler h) {
   // QEMU user-mode refuses sigaction for signals it keeps for itself (the
   // real-time signals its threads use; Go's runtime skips 32, 33 and 64 for
   // this reason): report it and let the caller decide.
-  if (::sigaction(sig, &sa, &old) != 0) return false;
+  if (sys_sigaction(sig, &sa, &old) != 0) return false;
   if (!saved_set[sig].load(std::memory_order_relaxed)) {
     saved[sig] = old;
     saved_set[sig].store(true, std::memory_order_release);
@@ -98,7 +122,7 @@ bool setsig(int sig, SigHandler h) {
 
 void restoresig(int sig) {
   if (sig <= 0 || sig >= kNsig || !saved_set[sig].load(std::memory_order_acquire)) return;
-  ::sigaction(sig, &saved[sig], nullptr);
+  sys_sigaction(sig, &saved[sig], nullptr);
   saved_set[sig].store(false, std::memory_order_release);
   handlers[sig].store(nullptr, std::memory_order_release);
 }
@@ -107,7 +131,7 @@ SigPrev sigprevious(int sig) {
   struct sigaction sa;
   if (saved_set[sig].load(std::memory_order_acquire))
     sa = saved[sig];
-  else if (::sigaction(sig, nullptr, &sa) != 0)
+  else if (sys_sigaction(sig, nullptr, &sa) != 0)
     return SigPrev::dfl;
   if ((sa.sa_flags & SA_SIGINFO) == 0) {
     if (sa.sa_handler == SIG_DFL) return SigPrev::dfl;
@@ -153,7 +177,7 @@ void diefromsignal(int sig) {
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
   sa.sa_handler = SIG_DFL;
-  ::sigaction(sig, &sa, nullptr);
+  sys_sigaction(sig, &sa, nullptr);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, sig);

@@ -84,10 +84,11 @@ TEST(CalleeSavedRegisters, SurviveMcall) {
       if (rt::getg() != rt::getg()->m->g0) rt::fatal("mcall fn not running as g0");
       static std::vector<std::uint64_t> v;  // static: this frame never returns
       v = garbage();
+      const std::uint64_t* vals = v.data();  // read before the switch: after it, TSan counts it gp's
       // What rt::gogo tells a sanitizer before it switches (core/race.hpp).
       rt::race::switch_begin(rt::getg()->race, false, gp->race, gp->stack_lo, gp->stack_hi);
       rt::setg(gp);
-      gort_test_clobber_gogo(v.data(), &gp->sched);
+      gort_test_clobber_gogo(vals, &gp->sched);
     });
   };
   auto fn = [&] { gort_test_regs(c.in.data(), c.out, &rt::detail::call_thunk<decltype(op)>, &op); };

@@ -21,6 +21,16 @@ constexpr bool kUbsan =
 #else
     false;
 #endif
+
+// TSan (GCC 12's runtime) holds at most 8128 threads and fibers at once
+// and ends the process past that ("ThreadSanitizer: Thread limit (8128
+// threads) exceeded. Dying."). Every live goroutine is a TSan fiber
+// (core/race.hpp): a test that keeps more than this alive at once keeps
+// fewer under TSan, or skips when the number is its subject.
+constexpr long kTsanLiveLimit = 8128;
+constexpr const char* kTsanLiveWhy =
+    "TSan: every live goroutine is a TSan fiber, and TSan holds at most 8128 threads and fibers at once (it ends "
+    "the process past that); this test is about keeping more than that alive";
 }  // namespace gort::test
 
 // GORT_SKIP_UNDER(cond, why): skip the test when cond holds, with the reason.

@@ -23,6 +23,10 @@
 //   callback        a foreign thread and its callback goroutine pass data
 //                   both ways
 //   stack-reuse     a goroutine's stack reused by a later, unrelated one
+//   notify-late     channels made and registered with gort::signal::notify
+//                   after the delivery goroutine started: its sends into
+//                   them come after their making (the queue's lock, told to
+//                   TSan as a mutex: core/sigqueue.cpp)
 // ASan:
 //   heap-overflow   a goroutine writes past a heap block it allocated: the
 //                   report's allocation stack (walked by frame pointers
@@ -42,7 +46,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <gort/gort.hpp>
+#include <gort/signal.hpp>
 
 namespace {
 
@@ -399,6 +406,35 @@ int stack_reuse() {
       kFourPs);
 }
 
+// notify-late: the first notify starts the delivery goroutine; then another
+// goroutine makes channels, one at a time, registers each and signals the
+// process: the delivery goroutine, which has no other edge to that
+// goroutine, writes each signal into a buffer it allocated.
+int notify_late() {
+  return gort::run(
+      [] {
+        gort::chan<int> first(1);
+        gort::signal::notify(first, {SIGUSR1});  // starts the delivery goroutine
+        bool ok = true;
+        gort::WaitGroup wg;
+        wg.add(1);
+        gort::go([&] {
+          for (int i = 0; i < kRounds / 10; ++i) {
+            gort::chan<int> late(1);
+            gort::signal::notify(late, {SIGUSR2});
+            std::raise(SIGUSR2);
+            if (late.recv() != SIGUSR2) ok = false;
+            gort::signal::stop(late);
+          }
+          wg.done();
+        });
+        wg.wait();
+        gort::signal::stop(first);
+        return ok ? 0 : fail("notify-late");
+      },
+      kFourPs);
+}
+
 // ---------------------------------------------------------------------------
 // ASan.
 
@@ -484,6 +520,7 @@ const Case kCases[] = {
     {"run-end", run_end},
     {"callback", callback},
     {"stack-reuse", stack_reuse},
+    {"notify-late", notify_late},
     {"heap-overflow", heap_overflow},
     {"stack-overflow", stack_overflow},
     {"use-after-return", use_after_return},

@@ -33,6 +33,7 @@ long count_mappings() {
 }
 
 TEST(Goroutines, HundredThousandAliveOnSmallStacksUnderTheMappingLimit) {
+  GORT_SKIP_UNDER(kTsan, kTsanLiveWhy);
   constexpr long kN = 100000 / kScale;
   const bool markers = os::guard_kind() == os::GuardKind::marker;
   const long limit = read_long("/proc/sys/vm/max_map_count");
@@ -82,6 +83,7 @@ TEST(Goroutines, HundredThousandAliveOnSmallStacksUnderTheMappingLimit) {
 // mappings: N shrinks by 10 there, and the test skips unless the limit
 // fits it. Under emulation N is scaled down by GORT_TEST_SCALE too.
 TEST(Goroutines, MillionParkAndFinishOnTheSmallestStacks) {
+  GORT_SKIP_UNDER(kTsan, kTsanLiveWhy);
   const bool markers = os::guard_kind() == os::GuardKind::marker;
   // 10^6 slots of [guard | 4 KiB] need 8 GB of address space even with
   // one-page guards: a 32-bit process parks 10^5.
