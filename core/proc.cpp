@@ -892,13 +892,14 @@ void newproc(void (*run)(void*), const Ops* ops, void* fobj) {
   Sched& s = *mp->sched;
   P* pp = mp->p;
   G* gp = gfget(s, pp);
-  // A G reused: its last goroutine's accesses to it (the captures in its
-  // fn_buf) happen before this one's (released on the G when it exited).
-  if (gp != nullptr) race::acquire(gp);
   if (gp == nullptr) {
     gp = gallocator.alloc();
     allgadd(s, gp);
   }
+  // A G reused, from this P's free list or from an earlier run's through
+  // the G allocator: its last goroutine's accesses to it (the captures in
+  // its fn_buf) happen before this one's (released on the G when it exited).
+  race::acquire(gp);
   pgcount_add(pp, 1);
   // One shared fetch_add per spawn, kept on purpose: ids count up in
   // creation order across Ps (gdb's `info goroutines`, tracebacks and

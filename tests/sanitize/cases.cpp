@@ -23,6 +23,10 @@
 //   callback        a foreign thread and its callback goroutine pass data
 //                   both ways
 //   stack-reuse     a goroutine's stack reused by a later, unrelated one
+//   run-again       runs one after another, each starting goroutines whose
+//                   captures live in their Gs: a later run's goroutines
+//                   reuse those Gs (through the G allocator, not a P's free
+//                   list)
 //   notify-late     channels made and registered with gort::signal::notify
 //                   after the delivery goroutine started: its sends into
 //                   them come after their making (the queue's lock, told to
@@ -406,6 +410,29 @@ int stack_reuse() {
       kFourPs);
 }
 
+// run-again: the captures (a channel handle) are destroyed by each run's
+// goroutines when they end, in their Gs, and written by the next run's
+// main when it starts goroutines in those Gs again (gort::run's Gs are
+// freed at its end, and the G allocator hands them out again). Forty a
+// run: TSan reuses the ids of ended fibers, and one that came back too
+// soon would order the old accesses before the new by accident.
+int run_again() {
+  constexpr int kG = 40;
+  for (int i = 0; i < 20; ++i) {
+    int r = gort::run(
+        [i] {
+          gort::chan<int> c;
+          for (int k = 0; k < kG; ++k) gort::go([c, i] { c.send(i); });
+          int sum = 0;
+          for (int k = 0; k < kG; ++k) sum += *c.recv();
+          return sum;
+        },
+        kFourPs);
+    if (r != kG * i) return fail("run-again");
+  }
+  return 0;
+}
+
 // notify-late: the first notify starts the delivery goroutine; then another
 // goroutine makes channels, one at a time, registers each and signals the
 // process: the delivery goroutine, which has no other edge to that
@@ -520,6 +547,7 @@ const Case kCases[] = {
     {"run-end", run_end},
     {"callback", callback},
     {"stack-reuse", stack_reuse},
+    {"run-again", run_again},
     {"notify-late", notify_late},
     {"heap-overflow", heap_overflow},
     {"stack-overflow", stack_overflow},
