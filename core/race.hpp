@@ -60,7 +60,56 @@
 // A goroutine stack is memory that a new goroutine reuses without a free
 // and malloc TSan could see: the goroutine that freed it releases the stack
 // (stackfree runs after it ended, on g0: the edge is released from its G
-// when it exits) and the one that takes it acquires it.
+// when it exits) and the one that takes it acquires it. So is a G, whose
+// fn_buf holds a goroutine's captures: released when its goroutine exits,
+// acquired by newproc when it starts another, whether the G comes from a
+// P's free list or, in a later run, from the G allocator.
+//
+// The runtime's bookkeeping. Uninstrumented, the runtime is still seen by
+// TSan's interceptors: operator new and delete, and the memcpy, memcmp
+// and memmove of the standard containers it uses, record accesses under
+// whichever fiber runs the runtime's code, while the locks that order them
+// are the runtime's own, which TSan does not see. Where the runtime keeps
+// its own heap that way (the timer heap's array, gort::after's timers and
+// the time they send, the profiler's tables and file, the interned label
+// sets), RuntimeOwn makes TSan ignore those accesses and any edge in
+// between, as it ignores the runtime's plain loads and stores. What the
+// program hands the runtime is not bookkeeping: a lock the program relies
+// on becomes an edge instead (gort::signal's queue: notify and stop before
+// its deliveries, as Go's os/signal's mutex orders them). The OS port's
+// interceptor writes into the runtime's stack memory (a timespec, a
+// thread's attributes) are suppressed by name (proc.cpp). In a signal
+// handler the runtime calls no intercepted function (the unwinder copies
+// with plain loads): the signal may have landed inside TSan itself.
+//
+// Thread-shared memory. Goroutines that run on one thread in turn share
+// what is the thread's: its errno (a goroutine reads what the last system
+// call on its thread left) and, on a thread gort started, the system stack
+// where blocking() runs the program's calls for each of them. TSan sees
+// unordered fibers touch the same memory (TSan itself writes a thread's
+// whole TLS when it starts); nothing orders them but the thread, and an
+// edge between them would order the goroutines. minit declares both
+// benign for TSan (thread_shared). A thread_local of the program's is not
+// covered: goroutines sharing one across their thread are reported (gort
+// says such state is only good until the next park; lock_os_thread keeps a
+// goroutine on one thread). Rejected: switches from g0 to a goroutine that
+// synchronise (the thread's clock would carry whatever its creator did
+// before pthread_create to every goroutine it runs); a per-thread edge
+// around blocking() (it would order the goroutines that took turns there).
+//
+// Signals. TSan intercepts sigaction, puts its own handler in front of the
+// program's and, for a signal that is not a fault, calls the program's
+// only at the thread's next call it intercepts. gort's handler is the
+// runtime's (uninstrumented, no lock, no allocation): the OS port installs
+// it with glibc's own sigaction, past the interceptor (an M asleep in a
+// futex, a call TSan does not see, would otherwise keep a notified signal,
+// a SIGQUIT or a profile tick indefinitely). A handler of the program's
+// stays TSan's.
+//
+// TSan's limits, which are the suite's: GCC 12's runtime holds at most
+// 8128 threads and fibers at once, and every live goroutine is a fiber (it
+// ends the process past that); a fiber that a goroutine's exit destroyed
+// leaves its id for reuse, after which its accesses look ordered.
 //
 // valgrind: memcheck treats a move of sp within 2 MB as a frame being pushed
 // or popped (marking the memory in between undefined or inaccessible) unless
@@ -193,8 +242,8 @@ extern __attribute__((tls_model("initial-exec"))) thread_local bool tls_switchin
 // above). switch_end first thing on the stack arrived at.
 
 GORT_RACE_RUNTIME inline void switch_begin([[maybe_unused]] GState& from, [[maybe_unused]] bool from_ends,
-                         [[maybe_unused]] GState& to, [[maybe_unused]] std::uintptr_t lo,
-                         [[maybe_unused]] std::uintptr_t hi) {
+                                            [[maybe_unused]] GState& to, [[maybe_unused]] std::uintptr_t lo,
+                                            [[maybe_unused]] std::uintptr_t hi) {
 #if GORT_RACE_ASAN
   tls_switching = true;
   __sanitizer_start_switch_fiber(&from.fake, reinterpret_cast<const void*>(lo), hi - lo);
@@ -308,7 +357,7 @@ struct SignalScope {
 // running on the stack [lo, hi): ASan destroys only the current fake stack,
 // so it becomes current for a moment, with the stack bounds unchanged.
 GORT_RACE_RUNTIME inline void fake_stack_free([[maybe_unused]] GState& g, [[maybe_unused]] std::uintptr_t lo,
-                            [[maybe_unused]] std::uintptr_t hi) {
+                                               [[maybe_unused]] std::uintptr_t hi) {
 #if GORT_RACE_ASAN
   if (g.fake == nullptr || tls_switching) return;
   tls_switching = true;
@@ -448,7 +497,8 @@ GORT_RACE_RUNTIME inline void stack_freed([[maybe_unused]] std::uintptr_t lo, [[
 // stack_register: valgrind learns that [lo, hi) is a stack; the id goes to
 // stack_deregister. 0 without valgrind (and natively: the request is a
 // no-op sequence of instructions then).
-GORT_RACE_RUNTIME inline unsigned stack_register([[maybe_unused]] std::uintptr_t lo, [[maybe_unused]] std::uintptr_t hi) {
+GORT_RACE_RUNTIME inline unsigned stack_register([[maybe_unused]] std::uintptr_t lo,
+                                                  [[maybe_unused]] std::uintptr_t hi) {
 #if GORT_RACE_VALGRIND
   return VALGRIND_STACK_REGISTER(lo, hi);
 #else
