@@ -859,6 +859,8 @@ void gosched() {
   // At the end of a run, a callback's goroutine runs on rather than yield:
   // its caller, a thread gort did not create, waits for it to finish.
   if (gp->lockedint > 0 && s.exiting.load(std::memory_order_relaxed)) return;
+  // A solo P switches straight to the next G (solo.cpp).
+  if (kSoloSwitch && mp->p->solo && yield_solo(gp)) return;
   mcall(&gosched_m);
 }
 
