@@ -31,7 +31,13 @@ struct P {
   std::atomic<Pstatus> status{Pstatus::idle};
   P* link = nullptr;  // idle list
   M* m = nullptr;     // owner while running
-  std::uint32_t schedtick = 0;              // bumped by every execute
+  std::uint32_t schedtick = 0;              // bumped by every execute that starts a time slice
+  // Bumped by every schedule (and direct switch, solo.cpp), inherited time
+  // slice or not: one in 61 serves the global queue and then the ring
+  // first. Counting schedtick instead starved both behind a runnext
+  // ping-pong, whose turns inherit one time slice (a sleeper's wakeup,
+  // queued globally, waited 2-3 s for sysmon's preemptions to add up).
+  std::uint32_t fairtick = 0;
   std::atomic<std::uint32_t> syscalltick{0};  // bumped by every blocking call
   // Local run queue: the owner puts at tail; anyone takes at head by CAS.
   std::atomic<std::uint32_t> runqhead{0};
@@ -47,7 +53,7 @@ struct P {
   // is ever idle while its owner runs, so its owner puts and takes with
   // plain loads and stores, and readying a G wakes nobody (runq.cpp).
   bool solo = false;
-  std::uint32_t solo_handoffs = 0;  // direct switches (solo.cpp): one in 61 goes through g0
+  std::uint64_t solo_switches = 0;  // direct switches made (for tests)
   // This P's share of the goroutine count (started here minus ended here;
   // only the owner writes it): an exit touches no shared counter.
   std::atomic<std::int64_t> gcount{0};

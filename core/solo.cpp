@@ -57,7 +57,10 @@ inline bool solo_ok(M* mp, P* pp) {
   if (s.runqsize.load(std::memory_order_relaxed) != 0 || timers_pending(s.timers) ||
       s.exiting.load(std::memory_order_relaxed))
     return false;
-  return ++pp->solo_handoffs % 61 != 0;
+  // The scheduler's fairness tick comes round: let it run (it bumps it).
+  if ((pp->fairtick + 1) % 61 == 0) return false;
+  ++pp->fairtick;
+  return true;
 }
 
 // solo_run_next: on g0, after a solo hand-off found a next G it cannot
@@ -93,6 +96,7 @@ __attribute__((noinline)) void solo_switch(G* gp, G* next, bool inherit) {
   next->status.store(Gstatus::running, std::memory_order_relaxed);
   next->preempt.store(false, std::memory_order_relaxed);
   if (!inherit) ++pp->schedtick;
+  ++pp->solo_switches;
   mp->solo_prev = gp;
   setg(next);
   if constexpr (race::kStackSwitch) race::switch_begin(gp->race, false, next->race, next->stack_lo, next->stack_hi);
