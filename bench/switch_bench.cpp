@@ -12,6 +12,12 @@
 //   gort_switch_with_setg       the same through rt::gogo(G*), which also
 //                               sets the current G (an out-of-line call), as
 //                               the scheduler's own switch must.
+//   gort_swap_with_setg         the same through setg and gort_swap (the
+//                               optional GORT_ARCH_SWAP hook), from one
+//                               function both sides call: a solo P's
+//                               direct switch (core/solo.cpp), the
+//                               scheduler's own switch from goroutine to
+//                               goroutine where the port has the hook.
 //   gort_mcall_roundtrip        a goroutine calls rt::mcall(fn); fn, on g0's
 //                               stack, resumes it at once with rt::gogo.
 //   gort_systemstack_roundtrip  a goroutine calls rt::systemstack with an
@@ -166,6 +172,39 @@ void gort_switch_with_setg(benchmark::State& state) {
   if (check_count(state, p.entered)) report_switches(state, 2);
 }
 BENCHMARK(gort_switch_with_setg);
+
+// ---- (a'') setg + gort_swap: a solo P's direct switch ---------------------
+
+#if defined(GORT_ARCH_SWAP)
+// The scheduler's switch from goroutine to goroutine on a solo P
+// (core/solo.cpp's solo_switch): set the current G, then gort_swap, from
+// one out-of-line function that both sides call, as both sides of a
+// hand-off call solo_switch.
+__attribute__((noinline)) void swap_to(G* from, G* to) {
+  rt::setg(to);
+  gort_swap(&from->sched, &to->sched);
+}
+
+void peer_swap(void* arg) {
+  auto* p = static_cast<Pair*>(arg);
+  for (;;) {
+    ++p->entered;
+    swap_to(p->peer, p->main);
+  }
+}
+
+void gort_swap_with_setg(benchmark::State& state) {
+  G* z = rt::adopt_thread();
+  Pair p{z, nullptr, 0};
+  Goroutine peer(&peer_swap, &p);
+  p.peer = peer.g();
+  for (auto _ : state) swap_to(z, p.peer);
+  z->sched = Gobuf{};
+  if (rt::getg() != z) state.SkipWithError("getg() is not g0 after the loop");
+  if (check_count(state, p.entered)) report_switches(state, 2);
+}
+BENCHMARK(gort_swap_with_setg);
+#endif
 
 // ---- (b) mcall round trip ------------------------------------------------
 

@@ -342,17 +342,22 @@ Stack stackalloc(std::size_t n) {
 
 void stackfree(Stack st) {
   GORT_SYSTEMSTACK();
-  Span* s = spanof(st.lo);
-  if (s == nullptr) fatal("stackfree: not a stack: ", hex(st.lo));
-  if (s->state == SpanState::inuse) {  // large
-    g_inuse_bytes.fetch_sub(static_cast<std::int64_t>(st.hi - st.lo), std::memory_order_relaxed);
+  // A stack of a class is exactly the class's size; a large one is larger
+  // than every class (stackalloc): the size says which, with no lookup of
+  // the span (an arena search and a division) on the path every goroutine
+  // exit takes.
+  std::size_t size = st.hi - st.lo;
+  int cls = stack_class(size);
+  if (cls < 0 || stack_class_size(cls) != size) {
+    Span* s = spanof(st.lo);
+    if (s == nullptr || s->state != SpanState::inuse) fatal("stackfree: not a stack: ", hex(st.lo));
+    g_inuse_bytes.fetch_sub(static_cast<std::int64_t>(size), std::memory_order_relaxed);
     g_inuse_count.fetch_sub(1, std::memory_order_relaxed);
     deregister_slots(s, 1);
     s->guarded = true;
     mheap_free(s);
     return;
   }
-  int cls = s->cls;
   race::stack_freed(st.lo, st.hi);
   if (StackCache* c = my_cache(cls)) {
     c->taken.store(c->taken.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);

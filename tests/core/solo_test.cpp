@@ -19,6 +19,12 @@ using namespace std::chrono_literals;
 
 std::uint64_t solo_switches() { return rt::getg()->m->p->solo_switches; }
 
+// drain: from main, until every other goroutine has ended (run abandons
+// the rest, and their captured channel handles would leak).
+void drain() {
+  while (mem_stats().goroutines > 1) yield();
+}
+
 TEST(Solo, ParkedAndYieldingGoroutinesSwitchDirectly) {
   const long kRounds = 20000 / kScale;
   std::uint64_t switches = 0;
@@ -31,14 +37,18 @@ TEST(Solo, ParkedAndYieldingGoroutinesSwitchDirectly) {
         [&] {
           std::uint64_t before = solo_switches();
           chan<long> ping, pong;
-          go([ping, pong] {
+          WaitGroup echo;
+          echo.add(1);
+          go([ping, pong, &echo] {
             while (auto v = ping.recv()) pong.send(*v + 1);
+            echo.done();
           });
           for (long i = 0; i < kRounds; ++i) {
             ping.send(i);
             sum += *pong.recv() - i;
           }
           ping.close();
+          echo.wait();  // its handles go with it (run abandons goroutines)
           std::atomic<bool> stop{false};
           WaitGroup wg;
           wg.add(1);
@@ -116,8 +126,11 @@ TEST(Solo, GlobalQueueIsServedDuringARunnextPingPong) {
   run(
       [&] {
         chan<long> ping, pong;
-        go([ping, pong] {
+        WaitGroup echo;
+        echo.add(1);
+        go([ping, pong, &echo] {
           while (auto v = ping.recv()) pong.send(*v);
+          echo.done();
         });
         go([&] {
           sleep_for(1us);  // due at once; woken by goready_global
@@ -128,6 +141,7 @@ TEST(Solo, GlobalQueueIsServedDuringARunnextPingPong) {
           pong.recv();
         }
         ping.close();
+        echo.wait();
         while (woke_at < 0) yield();
       },
       cfg);
@@ -193,6 +207,7 @@ TEST(Solo, LockedGoroutineKeepsItsThreadAndItsThreadRunsNothingElse) {
           b.send(i);
         }
         wg.wait();
+        drain();
       },
       Config{1});
   EXPECT_EQ(locked_moved, 0) << "a locked goroutine ran on another thread";
@@ -211,6 +226,7 @@ TEST(Solo, NewGoroutinesStartFromTheScheduler) {
           go([c, i] { c.send(i); });
           total += *c.recv();
         }
+        drain();
       },
       Config{1});
   EXPECT_EQ(total, long(kRounds) * (kRounds - 1) / 2);
