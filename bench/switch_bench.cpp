@@ -12,12 +12,14 @@
 //   gort_switch_with_setg       the same through rt::gogo(G*), which also
 //                               sets the current G (an out-of-line call), as
 //                               the scheduler's own switch must.
-//   gort_swap_with_setg         the same through setg and gort_swap (the
-//                               optional GORT_ARCH_SWAP hook), from one
-//                               function both sides call: a solo P's
-//                               direct switch (core/solo.cpp), the
-//                               scheduler's own switch from goroutine to
-//                               goroutine where the port has the hook.
+//   gort_swap_with_setg         setg and gort_swap (the optional
+//                               GORT_ARCH_SWAP hook), from one loop
+//                               function both sides run, as both sides of
+//                               a hand-off sit in the same runtime
+//                               function: a solo P's direct switch
+//                               (core/solo.cpp), the scheduler's own
+//                               switch from goroutine to goroutine where
+//                               the port has the hook.
 //   gort_mcall_roundtrip        a goroutine calls rt::mcall(fn); fn, on g0's
 //                               stack, resumes it at once with rt::gogo.
 //   gort_systemstack_roundtrip  a goroutine calls rt::systemstack with an
@@ -177,20 +179,27 @@ BENCHMARK(gort_switch_with_setg);
 
 #if defined(GORT_ARCH_SWAP)
 // The scheduler's switch from goroutine to goroutine on a solo P
-// (core/solo.cpp's solo_switch): set the current G, then gort_swap, from
-// one out-of-line function that both sides call, as both sides of a
-// hand-off call solo_switch.
+// (core/solo.cpp's solo_switch): set the current G, then gort_swap. As in
+// the scheduler, both goroutines switch from the same place (every parked
+// or yielding goroutine sits in solo_switch): one loop function runs on
+// both sides, so each gort_swap returns where the other side's call
+// returns, which is what its return prediction relies on.
 __attribute__((noinline)) void swap_to(G* from, G* to) {
   rt::setg(to);
   gort_swap(&from->sched, &to->sched);
 }
 
+__attribute__((noinline)) void swap_loop(G* me, G* other, std::int64_t n, std::int64_t* count) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    ++*count;
+    swap_to(me, other);
+  }
+}
+
 void peer_swap(void* arg) {
   auto* p = static_cast<Pair*>(arg);
-  for (;;) {
-    ++p->entered;
-    swap_to(p->peer, p->main);
-  }
+  std::int64_t ignored = 0;
+  swap_loop(p->peer, p->main, INT64_MAX, &ignored);
 }
 
 void gort_swap_with_setg(benchmark::State& state) {
@@ -198,10 +207,12 @@ void gort_swap_with_setg(benchmark::State& state) {
   Pair p{z, nullptr, 0};
   Goroutine peer(&peer_swap, &p);
   p.peer = peer.g();
-  for (auto _ : state) swap_to(z, p.peer);
+  std::int64_t mine = 0;
+  while (state.KeepRunningBatch(1000)) swap_loop(z, p.peer, 1000, &mine);
   z->sched = Gobuf{};
   if (rt::getg() != z) state.SkipWithError("getg() is not g0 after the loop");
-  if (check_count(state, p.entered)) report_switches(state, 2);
+  // The peer's count is its loop's: it resumed once per switch of ours.
+  if (check_count(state, mine)) report_switches(state, 2);
 }
 BENCHMARK(gort_swap_with_setg);
 #endif
