@@ -81,9 +81,15 @@ void deregister_slots(Span* s, std::uint32_t n) {
   for (std::uint32_t i = 0; i < n; ++i) race::stack_deregister(s->stack_id + i);
 }
 
+// min_class: the smallest class's size. Every stackalloc and stackfree asks
+// (stack_class, stack_class_size): computed once, not through heap_page's
+// out-of-line call each time.
 std::size_t min_class() {
-  std::size_t p = heap_page();
-  return p > 4096 ? p : 4096;
+  static const std::size_t size = [] {
+    std::size_t p = heap_page();
+    return p > 4096 ? p : 4096;
+  }();
+  return size;
 }
 
 std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
