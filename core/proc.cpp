@@ -846,12 +846,15 @@ void goready_global(G* gp) {
 
 void gosched() {
   G* gp = getg();
-  if (!in_goroutine()) fatal("yield outside a goroutine of gort::run");
+  M* mp = gp != nullptr ? gp->m : nullptr;
+  if (mp == nullptr || mp->p == nullptr || gp == mp->g0) fatal("yield outside a goroutine of gort::run");
   gp->preempt.store(false, std::memory_order_relaxed);
+  // A solo P switches straight to the next G (solo.cpp), or runs on when
+  // there is none.
+  if (kSoloSwitch && mp->p->solo && yield_solo(gp)) return;
   // Nothing else could run here (no goroutine queued on this P or globally,
   // no timer that might be due): switching to the scheduler would only
   // come straight back.
-  M* mp = gp->m;
   Sched& s = *mp->sched;
   if (runqempty(mp->p) && s.runqsize.load(std::memory_order_relaxed) == 0 && !timers_pending(s.timers) &&
       !s.exiting.load(std::memory_order_relaxed))
@@ -859,8 +862,6 @@ void gosched() {
   // At the end of a run, a callback's goroutine runs on rather than yield:
   // its caller, a thread gort did not create, waits for it to finish.
   if (gp->lockedint > 0 && s.exiting.load(std::memory_order_relaxed)) return;
-  // A solo P switches straight to the next G (solo.cpp).
-  if (kSoloSwitch && mp->p->solo && yield_solo(gp)) return;
   mcall(&gosched_m);
 }
 

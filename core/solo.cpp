@@ -151,7 +151,7 @@ bool yield_solo(G* gp) {
   // gosched_m's steps, on gp's stack: the next G, then gp at the tail.
   bool inherit = false;
   G* next = runqget(pp, &inherit);
-  if (next == nullptr) return true;  // nothing else (gosched looked): run on
+  if (next == nullptr) return true;  // nothing else could run (solo_ok: no global work, no timer)
   gp->status.store(Gstatus::runnable, std::memory_order_relaxed);
   runqput(*mp->sched, pp, gp, false);
   solo_switch(gp, next, inherit);
