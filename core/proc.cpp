@@ -16,7 +16,10 @@
 // - The scheduler runs on g0 and is entered only with mcall(fn) (fn is
 //   park_m, gosched_m, goexit0, exitsyscall0), which starts a fresh frame at
 //   g0's base: frames never pile up on g0 (invariant 2 of gort's design:
-//   nothing gogo's back into an existing g0 frame).
+//   nothing gogo's back into an existing g0 frame). The one hand-off that
+//   skips g0: on a solo P (gomaxprocs 1) a parking or yielding goroutine
+//   switches straight to the next one that has run before (solo.cpp), since
+//   no other M can take either meanwhile; everything else goes to g0.
 // - findrunnable: timers, then runnext and the local queue, the global queue
 //   (first, every 61st tick, for fairness), then stealing half of another
 //   P's queue. At most half the busy Ps' worth of Ms spin looking for work.

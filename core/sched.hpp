@@ -4,6 +4,7 @@
 // as Go's proc.go is not but its later files are:
 //   proc.cpp    Ms, Gs, the scheduling loop, parking and readying, blocking
 //               calls
+//   solo.cpp    a solo P's direct switches from goroutine to goroutine
 //   runq.cpp    per-P run queues, the global run queue, idle Ps
 //   sysmon.cpp  sysmon: retaking Ps, preemption requests, the scavenger's
 //               clock, schedtrace and debug dumps
