@@ -59,8 +59,3 @@ if(NOT DEFINED ENV{GORT_ZIG} AND NOT EXISTS
   endif()
 endif()
 
-# zig c++ refuses the precompiled headers CMake asks for (clang's
-# "-x c++-header" reaches zig's driver as language 'h': "unsupported in
-# this context"), so the tests build without them here. A user's own
-# -DGORT_TEST_PCH=ON still wins.
-set(GORT_TEST_PCH OFF CACHE BOOL "Precompile GoogleTest and gort's headers for the tests")
