@@ -12,6 +12,14 @@
 //   gort_switch_with_setg       the same through rt::gogo(G*), which also
 //                               sets the current G (an out-of-line call), as
 //                               the scheduler's own switch must.
+//   gort_swap_with_setg         setg and gort_swap (the optional
+//                               GORT_ARCH_SWAP hook), from one loop
+//                               function both sides run, as both sides of
+//                               a hand-off sit in the same runtime
+//                               function: a solo P's direct switch
+//                               (core/solo.cpp), the scheduler's own
+//                               switch from goroutine to goroutine where
+//                               the port has the hook.
 //   gort_mcall_roundtrip        a goroutine calls rt::mcall(fn); fn, on g0's
 //                               stack, resumes it at once with rt::gogo.
 //   gort_systemstack_roundtrip  a goroutine calls rt::systemstack with an
@@ -166,6 +174,48 @@ void gort_switch_with_setg(benchmark::State& state) {
   if (check_count(state, p.entered)) report_switches(state, 2);
 }
 BENCHMARK(gort_switch_with_setg);
+
+// ---- (a'') setg + gort_swap: a solo P's direct switch ---------------------
+
+#if defined(GORT_ARCH_SWAP)
+// The scheduler's switch from goroutine to goroutine on a solo P
+// (core/solo.cpp's solo_switch): set the current G, then gort_swap. As in
+// the scheduler, both goroutines switch from the same place (every parked
+// or yielding goroutine sits in solo_switch): one loop function runs on
+// both sides, so each gort_swap returns where the other side's call
+// returns, which is what its return prediction relies on.
+__attribute__((noinline)) void swap_to(G* from, G* to) {
+  rt::setg(to);
+  gort_swap(&from->sched, &to->sched);
+}
+
+__attribute__((noinline)) void swap_loop(G* me, G* other, std::int64_t n, std::int64_t* count) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    ++*count;
+    swap_to(me, other);
+  }
+}
+
+void peer_swap(void* arg) {
+  auto* p = static_cast<Pair*>(arg);
+  std::int64_t ignored = 0;
+  swap_loop(p->peer, p->main, INT64_MAX, &ignored);
+}
+
+void gort_swap_with_setg(benchmark::State& state) {
+  G* z = rt::adopt_thread();
+  Pair p{z, nullptr, 0};
+  Goroutine peer(&peer_swap, &p);
+  p.peer = peer.g();
+  std::int64_t mine = 0;
+  while (state.KeepRunningBatch(1000)) swap_loop(z, p.peer, 1000, &mine);
+  z->sched = Gobuf{};
+  if (rt::getg() != z) state.SkipWithError("getg() is not g0 after the loop");
+  // The peer's count is its loop's: it resumed once per switch of ours.
+  if (check_count(state, mine)) report_switches(state, 2);
+}
+BENCHMARK(gort_swap_with_setg);
+#endif
 
 // ---- (b) mcall round trip ------------------------------------------------
 

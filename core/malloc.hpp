@@ -35,6 +35,7 @@
 #pragma once
 
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 
 #include "lock.hpp"
@@ -165,6 +166,12 @@ inline constexpr std::int32_t kStackCacheMax = 16;  // per class per P; refill/r
 struct StackCache {
   std::uintptr_t list = 0;  // stack tops, linked through their top word
   std::int32_t n = 0;
+  // Stacks of this class its P handed out minus those it took back (may
+  // be negative: a stack is often freed by another P than the one that
+  // gave it out). Written by the P's owner only, with plain stores, so
+  // that a spawn and an exit touch no shared counter; stack_stats adds it
+  // to the global count, and stackcache_flush folds it in.
+  std::atomic<std::int64_t> taken{0};
 };
 
 // stack_guard_bytes: the size of the guard below every stack (a multiple of
@@ -182,7 +189,8 @@ std::size_t stack_round(std::size_t n);
 void stackcache_refill(StackCache* c, int cls);   // GORT_SYSTEMSTACK
 void stackcache_release(StackCache* c, int cls);  // GORT_SYSTEMSTACK
 // stackcache_flush: every stack in the caches goes back to the pools (a P
-// going idle, or being destroyed).
+// going idle, or being destroyed), and their counts of stacks in use to the
+// global ones.
 void stackcache_flush(StackCache* caches);  // GORT_SYSTEMSTACK
 
 // stackpool_scavenge: stack spans whose slots have all been free for
@@ -195,6 +203,9 @@ struct StackStats {
   std::int64_t inuse_count = 0;
   std::int64_t spans = 0;         // stack spans carved from the heap
 };
+// stack_stats: the global counts plus the shares of the calling M's run's
+// Ps (exact there; from a thread of no run, shares not yet flushed are
+// missing until the run ends).
 StackStats stack_stats();
 
 // stack_check_integrity: walk every pool and the given caches; check that

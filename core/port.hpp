@@ -81,6 +81,29 @@
 //                         calls (a few ns per switch). The Getg tests in
 //                         tests/core/migration_test.cpp check it.
 //
+//   GORT_ARCH_SWAP        defined when asm_<cpu>.S provides
+//                         gort_swap(save, to): gosave(save) then gogo(to)
+//                         in one call, except that `to` is entered by a
+//                         return that pairs with the call to gort_swap
+//                         (its pc written just below its sp and returned
+//                         to, or the link register loaded and returned
+//                         through), where gogo jumps. save is resumed as a
+//                         return from the call, like gosave's second return
+//                         but with no value. The slot just below a saved
+//                         sp is free to write: it held the return address
+//                         of the call that saved the context, or lies
+//                         below a new G's first frame. Why: a CPU predicts
+//                         returns from the calls it saw, and after gosave
+//                         then gogo its prediction is one call off, so the
+//                         resumed goroutine's next returns all mispredict
+//                         (measured on amd64: a solo P's direct switch
+//                         through gosave and gogo was slower than the trip
+//                         through g0 it replaced; through gort_swap,
+//                         faster). A solo P's direct switches between
+//                         goroutines (core/solo.cpp) need it and are off
+//                         without it. The Swap tests in
+//                         tests/conformance/swap_test.cpp check it.
+//
 // The entry-address register. Some ABIs have a register that holds a
 // function's own address whenever it is entered, and position-independent
 // code computes its global pointer from it: MIPS SVR4 abicalls ($t9, from
@@ -233,6 +256,9 @@ void gort_systemstack(void* arg, void (*fn)(void*), std::uintptr_t sp);
 void gort_morestack(void* arg, void (*fn)(void*), std::uintptr_t sp);
 void gort_gostartcall(Gobuf* buf, void (*fn)(void*), void* arg,
                       std::uintptr_t stack_hi);
+#if defined(GORT_ARCH_SWAP)
+void gort_swap(Gobuf* save, const Gobuf* to);
+#endif
 void gort_goexit();
 extern char gort_goexit_ra[];
 

@@ -16,7 +16,10 @@
 // - The scheduler runs on g0 and is entered only with mcall(fn) (fn is
 //   park_m, gosched_m, goexit0, exitsyscall0), which starts a fresh frame at
 //   g0's base: frames never pile up on g0 (invariant 2 of gort's design:
-//   nothing gogo's back into an existing g0 frame).
+//   nothing gogo's back into an existing g0 frame). The one hand-off that
+//   skips g0: on a solo P (gomaxprocs 1) a parking or yielding goroutine
+//   switches straight to the next one that has run before (solo.cpp), since
+//   no other M can take either meanwhile; everything else goes to g0.
 // - findrunnable: timers, then runnext and the local queue, the global queue
 //   (first, every 61st tick, for fairness), then stealing half of another
 //   P's queue. At most half the busy Ps' worth of Ms spin looking for work.
@@ -598,7 +601,7 @@ top:
     if (nt <= now) runtimers(s.timers, now);
   }
 
-  if (pp->schedtick % 61 == 0 && s.runqsize.load(std::memory_order_relaxed) > 0) {
+  if (++pp->fairtick % 61 == 0 && s.runqsize.load(std::memory_order_relaxed) > 0) {
     LockGuard l(s.lock);
     if (G* gp = globrunqget(s, pp, 1)) {
       *inherit = false;
@@ -846,12 +849,15 @@ void goready_global(G* gp) {
 
 void gosched() {
   G* gp = getg();
-  if (!in_goroutine()) fatal("yield outside a goroutine of gort::run");
+  M* mp = gp != nullptr ? gp->m : nullptr;
+  if (mp == nullptr || mp->p == nullptr || gp == mp->g0) fatal("yield outside a goroutine of gort::run");
   gp->preempt.store(false, std::memory_order_relaxed);
+  // A solo P switches straight to the next G (solo.cpp), or runs on when
+  // there is none.
+  if (kSoloSwitch && mp->p->solo && yield_solo(gp)) return;
   // Nothing else could run here (no goroutine queued on this P or globally,
   // no timer that might be due): switching to the scheduler would only
   // come straight back.
-  M* mp = gp->m;
   Sched& s = *mp->sched;
   if (runqempty(mp->p) && s.runqsize.load(std::memory_order_relaxed) == 0 && !timers_pending(s.timers) &&
       !s.exiting.load(std::memory_order_relaxed))

@@ -17,8 +17,8 @@
 // from the other end, one at a time: the oldest child, the biggest subtree
 // (a Chase-Lev deque over a fixed ring, as Cilk's). Gs that have run
 // (readied, yielded) keep the FIFO ring; one schedule in 61 takes the ring
-// first (the tick on which findrunnable also serves the global queue
-// first), so new work cannot starve it, and a yield waits behind at most
+// first (the tick, P::fairtick, on which findrunnable also serves the
+// global queue first), so new work cannot starve it, and a yield waits behind at most
 // that many goroutines, as Go's does (its Gosched goes to the global
 // queue, served first every 61st tick). A full LIFO spills into the ring. Go has no LIFO: its queue
 // runs such trees breadth first. Rejected: popping the ring's tail (the
@@ -274,7 +274,7 @@ G* runqget(P* pp, bool* inherit) {
   }
   *inherit = false;
   // New Gs first, but the ring every 61st schedule (see the top).
-  if (pp->schedtick % 61 == 0) {
+  if (pp->fairtick % 61 == 0) {
     if (G* gp = ringget(pp)) return gp;
     return lifoget(pp);
   }

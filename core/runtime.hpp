@@ -133,6 +133,12 @@ struct M {
   bool (*waitunlockf)(G*, void*) = nullptr;
   void* waitlock = nullptr;
   void (*mcallfn)(G*) = nullptr;  // mcall's fn, when a sanitizer needs a trampoline
+  // Direct switches on a solo P (solo.cpp): the G being left, whose stack
+  // sp is on until the switch completes (for sigfetchg); a next G that
+  // must be run from g0 after all.
+  G* solo_prev = nullptr;
+  G* solo_next = nullptr;
+  bool solo_inherit = false;
   // Signals (signal.cpp).
   os::SigStack sigstack_prev;  // the thread's alternate stack before minit
   bool sigstack_ours = false;  // gsignal's stack came from stackalloc

@@ -4,6 +4,7 @@
 // as Go's proc.go is not but its later files are:
 //   proc.cpp    Ms, Gs, the scheduling loop, parking and readying, blocking
 //               calls
+//   solo.cpp    a solo P's direct switches from goroutine to goroutine
 //   runq.cpp    per-P run queues, the global run queue, idle Ps
 //   sysmon.cpp  sysmon: retaking Ps, preemption requests, the scavenger's
 //               clock, schedtrace and debug dumps
@@ -31,7 +32,13 @@ struct P {
   std::atomic<Pstatus> status{Pstatus::idle};
   P* link = nullptr;  // idle list
   M* m = nullptr;     // owner while running
-  std::uint32_t schedtick = 0;              // bumped by every execute
+  std::uint32_t schedtick = 0;              // bumped by every execute that starts a time slice
+  // Bumped by every schedule (and direct switch, solo.cpp), inherited time
+  // slice or not: one in 61 serves the global queue and then the ring
+  // first. Counting schedtick instead starved both behind a runnext
+  // ping-pong, whose turns inherit one time slice (a sleeper's wakeup,
+  // queued globally, waited 2-3 s for sysmon's preemptions to add up).
+  std::uint32_t fairtick = 0;
   std::atomic<std::uint32_t> syscalltick{0};  // bumped by every blocking call
   // Local run queue: the owner puts at tail; anyone takes at head by CAS.
   std::atomic<std::uint32_t> runqhead{0};
@@ -47,6 +54,7 @@ struct P {
   // is ever idle while its owner runs, so its owner puts and takes with
   // plain loads and stores, and readying a G wakes nobody (runq.cpp).
   bool solo = false;
+  std::uint64_t solo_switches = 0;  // direct switches made (for tests)
   // This P's share of the goroutine count (started here minus ended here;
   // only the owner writes it): an exit touches no shared counter.
   std::atomic<std::int64_t> gcount{0};
@@ -172,12 +180,29 @@ Sched* current_sched();
 // deadlock reports. A G must be made runnable again with goready. Inline,
 // with mcall (runtime.hpp says why).
 void park_m(G* gp);
+// park_solo/yield_solo: gopark and gosched on a solo P, which switch from
+// goroutine to goroutine without g0 when they can (solo.cpp), where the
+// CPU port has gort_swap (kSoloSwitch); yield_solo returns false when
+// gosched must take the usual path.
+#if defined(GORT_ARCH_SWAP)
+inline constexpr bool kSoloSwitch = true;
+#else
+inline constexpr bool kSoloSwitch = false;
+#endif
+void park_solo(G* gp, bool (*unlockf)(G*, void*), void* lock, const char* reason, bool small);
+bool yield_solo(G* gp);
 [[noreturn]] void gopark_misuse(const char* reason);
-inline void gopark(bool (*unlockf)(G*, void*), void* lock, const char* reason) {
+// small: unlockf is a few instructions (a lock's release) and may run on
+// the goroutine's own stack.
+inline void gopark(bool (*unlockf)(G*, void*), void* lock, const char* reason, bool small = false) {
   G* gp = getg();
   M* mp = gp != nullptr ? gp->m : nullptr;
   if (mp == nullptr || mp->p == nullptr || gp == mp->g0) [[unlikely]]
     gopark_misuse(reason);
+  if (kSoloSwitch && mp->p->solo) {
+    park_solo(gp, unlockf, lock, reason, small);  // straight to the next G (solo.cpp)
+    return;
+  }
   mp->waitunlockf = unlockf;
   mp->waitlock = lock;
   gp->waitreason = reason;
@@ -192,7 +217,7 @@ inline void gopark_unlock(L* l, const char* reason) {
         static_cast<L*>(p)->unlock();
         return true;
       },
-      l, reason);
+      l, reason, true);
 }
 // goready: make a parked G runnable: next on this P (next=true, so that a
 // sender and its receiver run back to back), or at the tail of the queue.

@@ -68,6 +68,9 @@ G* sigfetchg(M* mp, G* tlsg, std::uintptr_t sp) {
   if (within(mp->curg, sp)) return mp->curg;
   if (within(tlsg, sp)) return tlsg;
   if (within(mp->g0, sp)) return mp->g0;
+  // A solo P's direct switch (solo.cpp): curg and the thread's G are the
+  // next goroutine already, sp still on the one being left.
+  if (within(mp->solo_prev, sp)) return mp->solo_prev;
   // sp in none of them: a goroutine that ran past its stack into the guard
   // (the common case), or code on a stack gort does not know.
   return mp->curg != nullptr ? mp->curg : mp->g0;

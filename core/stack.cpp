@@ -81,9 +81,15 @@ void deregister_slots(Span* s, std::uint32_t n) {
   for (std::uint32_t i = 0; i < n; ++i) race::stack_deregister(s->stack_id + i);
 }
 
+// min_class: the smallest class's size. Every stackalloc and stackfree asks
+// (stack_class, stack_class_size): computed once, not through heap_page's
+// out-of-line call each time.
 std::size_t min_class() {
-  std::size_t p = heap_page();
-  return p > 4096 ? p : 4096;
+  static const std::size_t size = [] {
+    std::size_t p = heap_page();
+    return p > 4096 ? p : 4096;
+  }();
+  return size;
 }
 
 std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
@@ -295,6 +301,11 @@ void stackcache_flush(StackCache* caches) {
   LockGuard l(pool_lock);
   for (int cls = 0; cls < kNumStackClasses; ++cls) {
     StackCache* c = &caches[cls];
+    if (std::int64_t t = c->taken.load(std::memory_order_relaxed)) {
+      g_inuse_count.fetch_add(t, std::memory_order_relaxed);
+      g_inuse_bytes.fetch_add(t * static_cast<std::int64_t>(stack_class_size(cls)), std::memory_order_relaxed);
+      c->taken.store(0, std::memory_order_relaxed);
+    }
     while (c->list) {
       std::uintptr_t top = c->list;
       c->list = link(top);
@@ -319,41 +330,50 @@ Stack stackalloc(std::size_t n) {
     return Stack{s->base + guard, s->base + guard + bytes};
   }
   std::uintptr_t top;
+  std::size_t size = stack_class_size(cls);
   if (StackCache* c = my_cache(cls)) {
     if (c->n == 0) stackcache_refill(c, cls);
     top = c->list;
     c->list = link(top);
     --c->n;
+    c->taken.store(c->taken.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   } else {
     pool_take(cls, &top, 1);
+    g_inuse_bytes.fetch_add(static_cast<std::int64_t>(size), std::memory_order_relaxed);
+    g_inuse_count.fetch_add(1, std::memory_order_relaxed);
   }
-  std::size_t size = stack_class_size(cls);
   race::stack_taken(top - size, top);
-  g_inuse_bytes.fetch_add(static_cast<std::int64_t>(size), std::memory_order_relaxed);
-  g_inuse_count.fetch_add(1, std::memory_order_relaxed);
   return Stack{top - size, top};
 }
 
 void stackfree(Stack st) {
   GORT_SYSTEMSTACK();
-  Span* s = spanof(st.lo);
-  if (s == nullptr) fatal("stackfree: not a stack: ", hex(st.lo));
-  g_inuse_bytes.fetch_sub(static_cast<std::int64_t>(st.hi - st.lo), std::memory_order_relaxed);
-  g_inuse_count.fetch_sub(1, std::memory_order_relaxed);
-  if (s->state == SpanState::inuse) {  // large
+  // A stack of a class is exactly the class's size; a large one is larger
+  // than every class (stackalloc): the size says which, with no lookup of
+  // the span (an arena search and a division) on the path every goroutine
+  // exit takes.
+  std::size_t size = st.hi - st.lo;
+  int cls = stack_class(size);
+  if (cls < 0 || stack_class_size(cls) != size) {
+    Span* s = spanof(st.lo);
+    if (s == nullptr || s->state != SpanState::inuse) fatal("stackfree: not a stack: ", hex(st.lo));
+    g_inuse_bytes.fetch_sub(static_cast<std::int64_t>(size), std::memory_order_relaxed);
+    g_inuse_count.fetch_sub(1, std::memory_order_relaxed);
     deregister_slots(s, 1);
     s->guarded = true;
     mheap_free(s);
     return;
   }
-  int cls = s->cls;
   race::stack_freed(st.lo, st.hi);
   if (StackCache* c = my_cache(cls)) {
+    c->taken.store(c->taken.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     link(st.hi) = c->list;
     c->list = st.hi;
     if (++c->n >= kStackCacheMax) stackcache_release(c, cls);
     return;
   }
+  g_inuse_bytes.fetch_sub(static_cast<std::int64_t>(st.hi - st.lo), std::memory_order_relaxed);
+  g_inuse_count.fetch_sub(1, std::memory_order_relaxed);
   LockGuard l(pool_lock);
   pool_put(st.hi);
 }
@@ -376,7 +396,18 @@ std::size_t stackpool_scavenge(std::int64_t now, std::int64_t delay_ns) {
 }
 
 StackStats stack_stats() {
-  return StackStats{g_inuse_bytes.load(), g_inuse_count.load(), g_spans.load()};
+  StackStats st{g_inuse_bytes.load(), g_inuse_count.load(), g_spans.load()};
+  G* gp = getg();
+  Sched* s = gp != nullptr && gp->m != nullptr ? gp->m->sched : nullptr;
+  if (s != nullptr && s->allp != nullptr) {
+    for (std::int32_t i = 0; i < s->gomaxprocs; ++i)
+      for (int cls = 0; cls < kNumStackClasses; ++cls) {
+        std::int64_t t = s->allp[i]->stackcache[cls].taken.load(std::memory_order_relaxed);
+        st.inuse_count += t;
+        st.inuse_bytes += t * static_cast<std::int64_t>(stack_class_size(cls));
+      }
+  }
+  return st;
 }
 
 const char* stack_check_integrity(StackCache* const* caches, int ncaches) {

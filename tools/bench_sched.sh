@@ -21,9 +21,9 @@
 #   --reps N      repetitions of each benchmark (3)
 #   --min-time S  Google Benchmark's --benchmark_min_time and go test's
 #                 -benchtime, seconds per run (1)
-#   --rows REGEX  only the rows whose key matches (keys: switch0 switch mcall
-#                 systemstack spawn pingpong pingpong2 yield2 skynet fib27
-#                 yield parked)
+#   --rows REGEX  only the rows whose key matches (keys: switch0 switch
+#                 switchg mcall systemstack spawn pingpong pingpong2 yield2
+#                 skynet fib27 yield parked)
 # Environment: GORT_BENCH_BUILD: a build tree other than build/native
 # (already configured). Raw results: build/kit-logs/sched-bench.json (every
 # run), log: build/kit-logs/sched-bench.log.
@@ -114,11 +114,18 @@ log = open(log_path, "a")
 # for context). Switch rows live in gort_switch_bench (ns per one-way
 # switch), the scheduler rows in gort_sched_bench and go test; "parked" is
 # bytes, from three small programs (parked below).
+# The scheduler's own switch from goroutine to goroutine: setg and
+# gort_swap where the CPU port has it (a solo P's direct switch,
+# core/solo.cpp), else setg and gosave + gogo (each half of a trip through
+# g0 is one of those).
+listed = subprocess.run([swbin, "--benchmark_list_tests"], stdout=subprocess.PIPE, text=True).stdout.split()
+SCHED_SWITCH = "gort_swap_with_setg" if "gort_swap_with_setg" in listed else "gort_switch_with_setg"
 PEERS = [("go", "Go"), ("fiber", "Boost.Fiber"), ("ctx", "Boost.Context"), ("uctx", "ucontext")]
 SW = {"ctx": "boost_context_fiber", "uctx": "ucontext_swapcontext"}
 ROWS = [
     ("switch0", "switch, bare (gosave + gogo)", "gort_gosave_gogo", SW, None, None),
-    ("switch", "switch as the scheduler does it (+ current G)", "gort_switch_with_setg", SW, "ctx", 0.8),
+    ("switch", "switch as the scheduler does it (+ current G)", SCHED_SWITCH, SW, "ctx", 0.8),
+    ("switchg", "(context) switch through gosave + gogo (+ current G)", "gort_switch_with_setg", SW, None, None),
     ("mcall", "mcall round trip, per switch", "gort_mcall_roundtrip", SW, None, None),
     ("systemstack", "systemstack round trip, per switch", "gort_systemstack_roundtrip", SW, None, None),
     ("spawn", "spawn + complete, 2 Ps", "gort_spawn", {"go": "Spawn", "fiber": "boost_fiber_spawn"}, "go", 0.25),
@@ -276,7 +283,9 @@ print("  gort/X: the median over the repetitions of gort's figure over X's in th
 print("  lower is better. The goal names the peer it is judged against (wall time); cpu ratio is")
 print("  the same for the goal's peer with process CPU time per operation (all threads).")
 print("  Switch rows: ns per one-way switch; Boost.Context: fiber::resume; ucontext: swapcontext,")
-print("  which also saves and restores the signal mask (a system call).")
+print("  which also saves and restores the signal mask (a system call). The scheduler's switch is")
+print("  %s: %s." % (SCHED_SWITCH, "setg + gort_swap, a solo P's direct switch from goroutine to goroutine"
+                   if SCHED_SWITCH == "gort_swap_with_setg" else "setg + gosave/gogo (no gort_swap in this port)"))
 print("  Go: %s, GOMAXPROCS as in the row." % (go_version or "not installed"))
 print("  Boost.Fiber: one thread, pooled 64 KiB stacks (ping-pong on 2 Ps: two threads); skynet and")
 print("  fib(27) under a LIFO scheduler (bench/sched_bench.cpp).")

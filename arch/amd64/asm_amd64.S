@@ -32,6 +32,29 @@
 	fnstcw	GOBUF_X87CW(%rdi)
 .endm
 
+// Load the Gobuf at rdi: callee-saved registers, FP control, then rsp last
+// (see gogo); leaves pc in rcx and ctxt in rax and rdi. r9w holds the x87
+// control word in force: fldcw (about 0.5 ns a switch here) only when the
+// Gobuf's differs, which it almost never does; ldmxcsr always (as cheap as
+// the compare). Smashes rsi.
+.macro RESTORE
+	movq	GOBUF_RBX(%rdi), %rbx
+	movq	GOBUF_RBP(%rdi), %rbp
+	movq	GOBUF_R12(%rdi), %r12
+	movq	GOBUF_R13(%rdi), %r13
+	movq	GOBUF_R14(%rdi), %r14
+	movq	GOBUF_R15(%rdi), %r15
+	ldmxcsr	GOBUF_MXCSR(%rdi)
+	cmpw	GOBUF_X87CW(%rdi), %r9w
+	je	1f
+	fldcw	GOBUF_X87CW(%rdi)
+1:	movq	GOBUF_SP(%rdi), %rsi
+	movq	GOBUF_PC(%rdi), %rcx
+	movq	GOBUF_CTXT(%rdi), %rax
+	movq	%rax, %rdi
+	movq	%rsi, %rsp
+.endm
+
 // uintptr_t gort_gosave(Gobuf *buf /* rdi */)
 // Returns 0 now and buf->ctxt (1) when resumed by gogo. Smashes rax, r8.
 	.globl	GORT_SYM(gort_gosave)
@@ -51,29 +74,44 @@ GORT_SYM(gort_gosave):
 // Everything is read from buf first and rsp moves last, just before the
 // jump: once rsp has moved, a signal handled on this stack builds its frame
 // below the new rsp, where buf may live (mexit resumes a copy of g0's base
-// context kept in its own frame). Smashes rcx, rsi.
+// context kept in its own frame). Smashes rcx, rsi, r9.
 	.globl	GORT_SYM(gort_gogo)
 	GORT_TYPE(gort_gogo)
 	.p2align 4
 GORT_SYM(gort_gogo):
 	.cfi_startproc
 	GORT_LANDING_PAD
-	movq	GOBUF_RBX(%rdi), %rbx
-	movq	GOBUF_RBP(%rdi), %rbp
-	movq	GOBUF_R12(%rdi), %r12
-	movq	GOBUF_R13(%rdi), %r13
-	movq	GOBUF_R14(%rdi), %r14
-	movq	GOBUF_R15(%rdi), %r15
-	ldmxcsr	GOBUF_MXCSR(%rdi)
-	fldcw	GOBUF_X87CW(%rdi)
-	movq	GOBUF_SP(%rdi), %rsi
-	movq	GOBUF_PC(%rdi), %rcx
-	movq	GOBUF_CTXT(%rdi), %rax
-	movq	%rax, %rdi
-	movq	%rsi, %rsp
+	movl	$-1, %r9d		// no control word is 0xffff: fldcw always (reading
+					// the one in force costs what fldcw saves)
+	RESTORE
 	jmp	*%rcx
 	.cfi_endproc
 	GORT_SIZE(gort_gogo)
+
+// void gort_swap(Gobuf *save /* rdi */, const Gobuf *to /* rsi */)
+// gosave(save) then gogo(to) in one call (the optional GORT_ARCH_SWAP hook,
+// core/port.hpp). `to` is entered by a return: its pc is pushed below its
+// sp and popped by ret, which pairs with the call that entered this
+// routine, so the CPU's return-address predictor stays right when `to`
+// left by a gort_swap from the same call site (and its callers' returns
+// after it). The slot below a saved sp is free: it held the return address
+// of the call that saved the context (or, for a new G, lies below its first
+// frame). save is resumed as a return from this call. Smashes rax, rcx,
+// rsi, rdi, r8, r9.
+	.globl	GORT_SYM(gort_swap)
+	GORT_TYPE(gort_swap)
+	.p2align 4
+GORT_SYM(gort_swap):
+	.cfi_startproc
+	GORT_LANDING_PAD
+	SAVE_CALLER
+	movzwl	GOBUF_X87CW(%rdi), %r9d
+	movq	%rsi, %rdi
+	RESTORE
+	pushq	%rcx
+	ret
+	.cfi_endproc
+	GORT_SIZE(gort_swap)
 
 // void gort_mcall(Gobuf *save /* rdi */, uintptr_t g0sp /* rsi */,
 //                 void (*fn)(G *) /* rdx */, G *gp /* rcx */)

@@ -156,6 +156,10 @@ GORT_REG_AT(x87cw, GOBUF_X87CW);
 #undef GORT_REG_AT
 }  // namespace gort_arch
 
+// Optional hook (core/port.hpp): gort_swap, gosave and gogo in one call
+// that resumes by a return (asm_amd64.S). A solo P's direct switches use it.
+#define GORT_ARCH_SWAP 1
+
 // Optional hook (core/port.hpp): the current G's thread-local slot,
 // gort_tls_g (core/proc.cpp, initial-exec), read and written inline. Each
 // access goes through %fs at that moment, so no thread address computed

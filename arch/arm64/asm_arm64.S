@@ -36,6 +36,31 @@
 	str	\tmp, [\buf, #GOBUF_FPCR]
 .endm
 
+// Load the Gobuf at x0: callee-saved registers, lr, FPCR (written only
+// when it differs: msr fpcr can stall the pipeline), then sp last (see
+// gogo); leaves pc in x17 and ctxt in x0. Smashes x1, x2.
+.macro RESTORE
+	ldp	x19, x20, [x0, #GOBUF_X19]
+	ldp	x21, x22, [x0, #GOBUF_X21]
+	ldp	x23, x24, [x0, #GOBUF_X23]
+	ldp	x25, x26, [x0, #GOBUF_X25]
+	ldp	x27, x28, [x0, #GOBUF_X27]
+	ldp	x29, x30, [x0, #GOBUF_X29]
+	ldp	d8, d9, [x0, #GOBUF_D8]
+	ldp	d10, d11, [x0, #GOBUF_D10]
+	ldp	d12, d13, [x0, #GOBUF_D12]
+	ldp	d14, d15, [x0, #GOBUF_D14]
+	ldr	x1, [x0, #GOBUF_FPCR]
+	mrs	x2, fpcr
+	cmp	x1, x2
+	b.eq	1f
+	msr	fpcr, x1
+1:	ldr	x1, [x0, #GOBUF_SP]
+	ldr	x17, [x0, #GOBUF_PC]
+	ldr	x0, [x0, #GOBUF_CTXT]
+	mov	sp, x1
+.endm
+
 // uintptr_t gort_gosave(Gobuf *buf /* x0 */)
 // Returns 0 now and buf->ctxt (1) when resumed. Smashes x1.
 	.globl	GORT_SYM(gort_gosave)
@@ -67,28 +92,31 @@ GORT_SYM(gort_gosave):
 GORT_SYM(gort_gogo):
 	.cfi_startproc
 	GORT_LANDING_PAD
-	ldp	x19, x20, [x0, #GOBUF_X19]
-	ldp	x21, x22, [x0, #GOBUF_X21]
-	ldp	x23, x24, [x0, #GOBUF_X23]
-	ldp	x25, x26, [x0, #GOBUF_X25]
-	ldp	x27, x28, [x0, #GOBUF_X27]
-	ldp	x29, x30, [x0, #GOBUF_X29]
-	ldp	d8, d9, [x0, #GOBUF_D8]
-	ldp	d10, d11, [x0, #GOBUF_D10]
-	ldp	d12, d13, [x0, #GOBUF_D12]
-	ldp	d14, d15, [x0, #GOBUF_D14]
-	ldr	x1, [x0, #GOBUF_FPCR]
-	mrs	x2, fpcr
-	cmp	x1, x2
-	b.eq	1f
-	msr	fpcr, x1
-1:	ldr	x1, [x0, #GOBUF_SP]
-	ldr	x17, [x0, #GOBUF_PC]
-	ldr	x0, [x0, #GOBUF_CTXT]
-	mov	sp, x1
+	RESTORE
 	br	x17
 	.cfi_endproc
 	GORT_SIZE(gort_gogo)
+
+// void gort_swap(Gobuf *save /* x0 */, const Gobuf *to /* x1 */)
+// gosave(save) then gogo(to) in one call (the optional GORT_ARCH_SWAP hook,
+// core/port.hpp), entering `to` by "ret x17" where gogo branches: a return
+// that pairs with the bl into this routine, so the CPU's return-address
+// predictor stays right when `to` left by a gort_swap from the same call
+// site. lr is to's own, from its Gobuf (goexit's for a new G); BTI does not
+// check the target of a ret. save is resumed as a return from this call.
+// Smashes x0-x2, x17.
+	.globl	GORT_SYM(gort_swap)
+	GORT_TYPE(gort_swap)
+	.p2align 4
+GORT_SYM(gort_swap):
+	.cfi_startproc
+	GORT_LANDING_PAD
+	SAVE_CALLER x0, x2
+	mov	x0, x1
+	RESTORE
+	ret	x17
+	.cfi_endproc
+	GORT_SIZE(gort_swap)
 
 // void gort_mcall(Gobuf *save /* x0 */, uintptr_t g0sp /* x1 */,
 //                 void (*fn)(G *) /* x2 */, G *gp /* x3 */)

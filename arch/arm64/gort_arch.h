@@ -48,6 +48,10 @@
 #define GOBUF_D14 168
 #define GOBUF_FPCR 184
 
+// Optional hook (core/port.hpp): gort_swap, gosave and gogo in one call
+// that resumes by a return (asm_arm64.S). A solo P's direct switches use it.
+#define GORT_ARCH_SWAP 1
+
 // Test helpers: x19-x29; d8-d15; return registers x0 x1 d0 d1 d2 d3.
 #define GORT_TEST_NINT 11
 #define GORT_TEST_NFP 8

@@ -5,7 +5,6 @@
 #include <cstddef>
 #include <new>
 #include <optional>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -117,23 +116,25 @@ DefaultCase<std::decay_t<F>> otherwise(F&& f) {
 }
 
 namespace detail {
+// case_traits<Case>: what select does with one case. A receive case needs
+// raw storage for the value it may receive (its slot: slot_size bytes at
+// slot_align); the others need none.
 template <class C>
 struct case_traits;
 template <class T, class F>
 struct case_traits<RecvCase<T, F>> {
   static constexpr bool is_default = false;
-  struct Slot {
-    alignas(T) unsigned char buf[sizeof(T)];
-  };
-  static void make(SelectCase& sc, RecvCase<T, F>& c, Slot& s) {
+  static constexpr std::size_t slot_size = sizeof(T);
+  static constexpr std::size_t slot_align = alignof(T);
+  static void make(SelectCase& sc, RecvCase<T, F>& c, unsigned char* slot) {
     sc.c = c.ch.raw();
-    sc.elem = s.buf;
+    sc.elem = slot;
     sc.send = false;
   }
-  static void fire(RecvCase<T, F>& c, Slot& s, bool ok) {
+  static void fire(RecvCase<T, F>& c, unsigned char* slot, bool ok) {
     std::optional<T> v;
     if (ok) {
-      T* p = std::launder(reinterpret_cast<T*>(s.buf));
+      T* p = std::launder(reinterpret_cast<T*>(slot));
       v.emplace(std::move(*p));
       p->~T();
     }
@@ -143,20 +144,87 @@ struct case_traits<RecvCase<T, F>> {
 template <class T, class F>
 struct case_traits<SendCase<T, F>> {
   static constexpr bool is_default = false;
-  struct Slot {};
-  static void make(SelectCase& sc, SendCase<T, F>& c, Slot&) {
+  static constexpr std::size_t slot_size = 0;
+  static constexpr std::size_t slot_align = 1;
+  static void make(SelectCase& sc, SendCase<T, F>& c, unsigned char*) {
     sc.c = c.ch.raw();
     sc.elem = &c.value;
     sc.send = true;
   }
-  static void fire(SendCase<T, F>& c, Slot&, bool) { c.f(); }
+  static void fire(SendCase<T, F>& c, unsigned char*, bool) { c.f(); }
 };
 template <class F>
 struct case_traits<DefaultCase<F>> {
   static constexpr bool is_default = true;
-  struct Slot {};
-  static void fire(DefaultCase<F>& c, Slot&, bool) { c.f(); }
+  static constexpr std::size_t slot_size = 0;
+  static constexpr std::size_t slot_align = 1;
+  static void make(SelectCase&, DefaultCase<F>&, unsigned char*) {}
+  static void fire(DefaultCase<F>& c, unsigned char*, bool) { c.f(); }
 };
+
+// select_table<Case...>: where each case's entry and slot lie, computed
+// once for the whole list by constexpr loops. select's code then expands
+// the cases in single folds over the pack (no std::tuple, no
+// tuple_element/get per case): a select's instantiation grows linearly with
+// its cases, not quadratically (a 100-case select took seconds to compile).
+template <std::size_t N>
+struct SelectTable {
+  static constexpr std::size_t M = N > 0 ? N : 1;
+  std::size_t ndefault = 0;
+  std::size_t def = N;         // the otherwise() case's index; N: none
+  std::size_t entry[M] = {};   // case i's entry among the channel cases
+  std::size_t offset[M] = {};  // case i's slot in the slot buffer
+  std::size_t size = 0;        // the slot buffer's
+  std::size_t align = 1;
+};
+template <class... C>
+constexpr SelectTable<sizeof...(C)> make_select_table() {
+  constexpr std::size_t N = sizeof...(C), M = N > 0 ? N : 1;
+  constexpr bool is_default[M] = {case_traits<C>::is_default...};
+  constexpr std::size_t size[M] = {case_traits<C>::slot_size...};
+  constexpr std::size_t align[M] = {case_traits<C>::slot_align...};
+  SelectTable<N> t;
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < N; ++i) {
+    if (is_default[i]) {
+      ++t.ndefault;
+      t.def = i;
+    } else {
+      t.entry[i] = k++;
+    }
+    if (size[i] > 0) {
+      std::size_t at = (t.size + align[i] - 1) / align[i] * align[i];
+      t.offset[i] = at;
+      t.size = at + size[i];
+      if (align[i] > t.align) t.align = align[i];
+    }
+  }
+  return t;
+}
+template <class... C>
+inline constexpr SelectTable<sizeof...(C)> select_table = make_select_table<C...>();
+
+template <class... C, std::size_t... I>
+std::size_t select_impl(std::index_sequence<I...>, C&... cases) {
+  constexpr std::size_t N = sizeof...(C);
+  constexpr const SelectTable<N>& t = select_table<C...>;
+  static_assert(t.ndefault <= 1, "gort::select: at most one otherwise() case");
+  constexpr std::size_t NC = N - t.ndefault;  // channel cases
+  // One entry per channel case, left uninitialized: make() sets what
+  // selectgo reads, and selectgo builds its sudogs only when it blocks.
+  SelectCase sc[NC > 0 ? NC : 1];
+  // Every receive case's slot, in one buffer: raw storage that selectgo
+  // moves a received value into, and fire() moves it out of and destroys.
+  // (Unused by select(), whose folds are empty.)
+  [[maybe_unused]] alignas(t.align) unsigned char slots[t.size > 0 ? t.size : 1];
+  (case_traits<C>::make(sc[t.entry[I]], cases, slots + t.offset[I]), ...);
+  bool ok = false;
+  int k = selectgo(sc, int(NC), t.def == N, &ok);
+  // Channel case k is argument k, or k + 1 from the otherwise() case on.
+  std::size_t chosen = k < 0 ? t.def : std::size_t(k) + (std::size_t(k) >= t.def ? 1 : 0);
+  ((I == chosen ? case_traits<C>::fire(cases, slots + t.offset[I], ok) : void()), ...);
+  return chosen;
+}
 }  // namespace detail
 
 // select: wait until one case can proceed, run it, and return its index in
@@ -164,44 +232,7 @@ struct case_traits<DefaultCase<F>> {
 // otherwise() case makes it non-blocking.
 template <class... C>
 std::size_t select(C&&... cases) {
-  constexpr std::size_t N = sizeof...(C);
-  constexpr std::size_t ndefault =
-      (std::size_t(0) + ... + std::size_t(detail::case_traits<std::decay_t<C>>::is_default));
-  static_assert(ndefault <= 1, "gort::select: at most one otherwise() case");
-  std::tuple<C&...> cs(cases...);
-  std::tuple<typename detail::case_traits<std::decay_t<C>>::Slot...> slots;
-  // One entry per channel case, left uninitialized: make() sets what
-  // selectgo reads, and selectgo builds its sudogs only when it blocks.
-  constexpr std::size_t NC = N - ndefault;
-  detail::SelectCase sc[NC > 0 ? NC : 1];
-  std::size_t index_of[NC > 0 ? NC : 1];
-  std::size_t def = N;
-  int n = 0;
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (
-        [&] {
-          using Tr = detail::case_traits<std::decay_t<std::tuple_element_t<I, std::tuple<C...>>>>;
-          if constexpr (Tr::is_default) {
-            def = I;
-          } else {
-            Tr::make(sc[n], std::get<I>(cs), std::get<I>(slots));
-            index_of[n++] = I;
-          }
-        }(),
-        ...);
-  }(std::index_sequence_for<C...>{});
-  bool ok = false;
-  int k = detail::selectgo(sc, n, def == N, &ok);
-  std::size_t chosen = k < 0 ? def : index_of[k];
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (
-        [&] {
-          using Tr = detail::case_traits<std::decay_t<std::tuple_element_t<I, std::tuple<C...>>>>;
-          if (I == chosen) Tr::fire(std::get<I>(cs), std::get<I>(slots), ok);
-        }(),
-        ...);
-  }(std::index_sequence_for<C...>{});
-  return chosen;
+  return detail::select_impl(std::index_sequence_for<C...>{}, cases...);
 }
 
 // after: a channel that receives the time once, d from now.

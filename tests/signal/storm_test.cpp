@@ -70,7 +70,10 @@ struct Storm {
   }
 };
 
-TEST(SignalStorm, DuringChannelPingPong) {
+// procs 2: hand-offs through g0 (mcall, gogo); procs 1: a solo P's direct
+// switches (core/solo.cpp), where the handler may land between setg and the
+// move of sp from one goroutine's stack to the other's.
+void ping_pong_storm(int procs) {
   GORT_SKIP_IF_SIGNAL_RETURN_LOSES_TLS();
   IgnoreLateSignals ignore;
   long checksum = 0, expect = 0;
@@ -110,13 +113,16 @@ TEST(SignalStorm, DuringChannelPingPong) {
         sigs.close();
         drained.recv();  // the reader has counted every delivery (run abandons goroutines)
       },
-      Config{2});
+      Config{procs});
   EXPECT_EQ(checksum, expect);
   EXPECT_EQ(storm.sent.load(), kSignals);
   EXPECT_GT(received.load(), 0);
 }
 
-TEST(SignalStorm, DuringMcallAndGogoSwitches) {
+TEST(SignalStorm, DuringChannelPingPong) { ping_pong_storm(2); }
+TEST(SignalStorm, DuringChannelPingPongOnASoloP) { ping_pong_storm(1); }
+
+void yield_storm(int procs) {
   GORT_SKIP_IF_SIGNAL_RETURN_LOSES_TLS();
   IgnoreLateSignals ignore;
   Storm storm;
@@ -154,10 +160,13 @@ TEST(SignalStorm, DuringMcallAndGogoSwitches) {
         sigs.close();
         drained.wait();
       },
-      Config{2});
+      Config{procs});
   EXPECT_EQ(bad.load(), 0) << "a goroutine's running sum went wrong across switches";
   EXPECT_EQ(storm.sent.load(), kSignals);
 }
+
+TEST(SignalStorm, DuringMcallAndGogoSwitches) { yield_storm(2); }
+TEST(SignalStorm, DuringYieldsOnASoloP) { yield_storm(1); }
 
 }  // namespace
 }  // namespace gort::test
