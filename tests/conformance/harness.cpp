@@ -40,6 +40,9 @@ namespace {
 int g_handoff;
 }  // namespace
 
+void handoff_release() { rt::race::release(&g_handoff); }
+void handoff_acquire() { rt::race::acquire(&g_handoff); }
+
 void Context::entry(void* self) {
   auto* c = static_cast<Context*>(self);
   rt::race::switch_end(c->g_.race);

@@ -75,6 +75,13 @@ void run(Context& c);
 // switch_to(from, to): save from, resume to; returns when from is resumed.
 void switch_to(G* from, G* to);
 
+// handoff_release/handoff_acquire: the hand-off that run() and switch_to
+// tell TSan of (harness.cpp), for a test that switches by other means:
+// release last thing before its switch, acquire first thing where the
+// switched-to code resumes. Nothing without TSan.
+void handoff_release();
+void handoff_acquire();
+
 // kFrameScale: how much larger than usual a frame may be in this build. ASan
 // surrounds a frame's locals with redzones, TSan's calls on entry and exit
 // keep more in the frame (deep<int>'s 100 frames overflowed a segment); tests that size a stack for a

@@ -17,15 +17,18 @@ namespace {
 #if defined(GORT_ARCH_SWAP)
 
 // swap_to(from, to): the harness's switch_to through gort_swap, with what
-// rt::gogo tells a sanitizer (core/race.hpp) and the harness's hand-off edge.
-int g_handoff;
+// rt::gogo tells a sanitizer (core/race.hpp) and the harness's hand-off edge
+// (the one run() and Context's entry use too), released after this side's
+// last access to the contexts: the context switched to may be over and its
+// memory reused before this one runs again.
 void swap_to(G* from, G* to) {
-  rt::race::release(&g_handoff);
   rt::setg(to);
-  rt::race::switch_begin(from->race, false, to->race, to->stack_lo, to->stack_hi);
+  std::uintptr_t lo = to->stack_lo, hi = to->stack_hi;
+  handoff_release();
+  rt::race::switch_begin(from->race, false, to->race, lo, hi);
   gort_swap(&from->sched, &to->sched);
   rt::race::switch_end(from->race);
-  rt::race::acquire(&g_handoff);
+  handoff_acquire();
 }
 
 constexpr int kOut = kRegSlots + 2;  // + sp before, sp after
@@ -130,30 +133,44 @@ TEST(Swap, InteroperatesWithGosaveGogoAndMcall) {
     ++steps;                    // 1
     swap_to(pa->g(), pb->g());  // saved by swap, resumed by b's rt::gogo
     ++steps;                    // 3
-    rt::setg(pb->g());
-    rt::race::switch_begin(pa->g()->race, false, pb->g()->race, pb->g()->stack_lo, pb->g()->stack_hi);
-    gort_swap(&pa->g()->sched, &pb->g()->sched);  // into b's gosave: returns 1 there
-    rt::race::switch_end(pa->g()->race);
+    G* a = pa->g();
+    G* b = pb->g();
+    rt::setg(b);
+    std::uintptr_t lo = b->stack_lo, hi = b->stack_hi;
+    handoff_release();
+    rt::race::switch_begin(a->race, false, b->race, lo, hi);
+    gort_swap(&a->sched, &b->sched);  // into b's gosave: returns 1 there
+    rt::race::switch_end(a->race);
+    handoff_acquire();
     ++steps;  // 5
     // b is parked in mcall (parked): swap back into it from here.
     swap_to(pa->g(), parked);
   };
   auto b_fn = [&] {
     ++steps;  // 2
-    if (std::uintptr_t r = gort_gosave(&pb->g()->sched); r == 0) {
-      rt::race::switch_begin(pb->g()->race, false, pa->g()->race, pa->g()->stack_lo, pa->g()->stack_hi);
-      rt::setg(pa->g());
-      gort_gogo(&pa->g()->sched);
+    G* a = pa->g();
+    G* b = pb->g();
+    if (std::uintptr_t r = gort_gosave(&b->sched); r == 0) {
+      std::uintptr_t lo = a->stack_lo, hi = a->stack_hi;
+      handoff_release();
+      rt::race::switch_begin(b->race, false, a->race, lo, hi);
+      rt::setg(a);
+      gort_gogo(&a->sched);
     } else {
-      rt::race::switch_end(pb->g()->race);
+      rt::race::switch_end(b->race);
+      handoff_acquire();
       resumed_with = r;
     }
     ++steps;  // 4
+    handoff_release();
     rt::mcall([](G* gp) {
+      handoff_acquire();
       parked = gp;
+      handoff_release();
       rt::gogo(g_swap_a->g());  // from g0 back to a (saved by its gort_swap)
     });
-    ++steps;  // 6: b returns; its exit ends run()
+    handoff_acquire();  // resumed by a's swap_to
+    ++steps;            // 6: b returns; its exit ends run()
   };
   Context ca(a_fn), cb(b_fn);
   pa = &ca;

@@ -119,7 +119,9 @@ TEST(Solo, TimersFireWhileGoroutinesHandOff) {
 // sleeper ran only once the ping-pong had ended.
 TEST(Solo, GlobalQueueIsServedDuringARunnextPingPong) {
   const long kRounds = 20000 / kScale;
-  long rounds = 0, woke_at = -1;
+  // Atomics: only the scheduler orders the sleeper and main (one P), which
+  // Go's memory model does not count (plain longs are a race, for TSan).
+  std::atomic<long> rounds{0}, woke_at{-1};
   Config cfg;
   cfg.procs = 1;
   cfg.threads = false;
@@ -134,19 +136,19 @@ TEST(Solo, GlobalQueueIsServedDuringARunnextPingPong) {
         });
         go([&] {
           sleep_for(1us);  // due at once; woken by goready_global
-          woke_at = rounds;
+          woke_at = rounds.load();
         });
-        for (; rounds < kRounds; ++rounds) {
-          ping.send(rounds);
+        for (; rounds.load() < kRounds; rounds.fetch_add(1)) {
+          ping.send(rounds.load());
           pong.recv();
         }
         ping.close();
         echo.wait();
-        while (woke_at < 0) yield();
+        while (woke_at.load() < 0) yield();
       },
       cfg);
-  EXPECT_GE(woke_at, 0);
-  EXPECT_LT(woke_at, kRounds) << "the sleeper ran only after the ping-pong ended";
+  EXPECT_GE(woke_at.load(), 0);
+  EXPECT_LT(woke_at.load(), kRounds) << "the sleeper ran only after the ping-pong ended";
 }
 
 // A goroutine whose blocking call outlived its P comes back through the
