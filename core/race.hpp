@@ -89,7 +89,11 @@
 // unordered fibers touch the same memory (TSan itself writes a thread's
 // whole TLS when it starts); nothing orders them but the thread, and an
 // edge between them would order the goroutines. minit declares both
-// benign for TSan (thread_shared). A thread_local of the program's is not
+// benign for TSan (thread_shared). TSan has no call that withdraws that:
+// it outlives the thread, and should glibc unmap an exited M's stack and
+// the addresses serve something else later, races there go unreported
+// too (a run's Ms live until its end; glibc keeps 40 MB of exited
+// threads' stacks for new threads). A thread_local of the program's is not
 // covered: goroutines sharing one across their thread are reported (gort
 // says such state is only good until the next park; lock_os_thread keeps a
 // goroutine on one thread). Rejected: switches from g0 to a goroutine that
