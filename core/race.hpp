@@ -94,9 +94,12 @@
 // the addresses serve something else later, races there go unreported
 // too (a run's Ms live until its end; glibc keeps 40 MB of exited
 // threads' stacks for new threads). A thread_local of the program's is not
-// covered: goroutines sharing one across their thread are reported (gort
-// says such state is only good until the next park; lock_os_thread keeps a
-// goroutine on one thread). Rejected: switches from g0 to a goroutine that
+// covered: a goroutine's first access to one on an M gort started is
+// reported against TSan's write of that thread's TLS, even when the
+// goroutine is locked to the thread, and so are goroutines that take turns
+// with one on their thread. Declaring an M's whole static TLS block benign
+// too (its bounds from dl_iterate_phdr's dlpi_tls_data, through the OS
+// port) would cover it; not done yet. Rejected: switches from g0 to a goroutine that
 // synchronise (the thread's clock would carry whatever its creator did
 // before pthread_create to every goroutine it runs); a per-thread edge
 // around blocking() (it would order the goroutines that took turns there).
