@@ -131,7 +131,7 @@ struct Sched {
   std::int64_t scavenge_delay = 0;
   std::atomic<std::uint64_t> goidgen{0};
   TimerHeap timers;
-  SigQueue* sigq = nullptr;  // gort::signal registrations (sigqueue.cpp)
+  std::atomic<SigQueue*> sigq{nullptr};  // gort::signal registrations (sigqueue.cpp)
   // Spare Ms for threads gort did not create (cgocall.cpp): one slot each,
   // taken and given back with a CAS, so that a signal handler can take one
   // without a lock.

@@ -125,7 +125,7 @@ void delivery_loop(Sched* s, std::uint32_t gen) {
     });
     if (g_gen.load(std::memory_order_acquire) != gen) return;
     g_wake.store(0, std::memory_order_release);  // before reading the counts: a later signal wakes us again
-    deliver(*s->sigq);
+    deliver(*s->sigq.load(std::memory_order_acquire));
   }
 }
 
@@ -148,13 +148,13 @@ bool sigqueue_record(int sig) {
 }
 
 void sigqueue_stop(Sched& s) {
-  if (s.sigq == nullptr) return;
+  if (s.sigq.load(std::memory_order_acquire) == nullptr) return;
   g_gen.fetch_add(1, std::memory_order_acq_rel);
   os::futexwakeup(reinterpret_cast<std::uint32_t*>(&g_wake), 0x7fffffff);
 }
 
 void sigqueue_teardown(Sched& s) {
-  SigQueue* q = s.sigq;
+  SigQueue* q = s.sigq.load(std::memory_order_acquire);
   if (q == nullptr) return;
   std::uint64_t before;
   {
@@ -171,7 +171,7 @@ void sigqueue_teardown(Sched& s) {
   update_dispositions(before, 0);
   for (auto& p : g_pending) p.store(0, std::memory_order_relaxed);
   g_wake.store(0, std::memory_order_relaxed);
-  s.sigq = nullptr;
+  s.sigq.store(nullptr, std::memory_order_relaxed);
   delete q;
 }
 
@@ -195,8 +195,17 @@ bool signal_notify(hchan* c, const int* sigs, std::size_t n) {
             " is a synchronous fault: gort reports it (it cannot be delivered to a channel)");
     mask |= bit(sig);
   }
-  if (s.sigq == nullptr) s.sigq = new SigQueue;
-  SigQueue& q = *s.sigq;
+  // The run's queue, made by the first notify: two goroutines may call
+  // notify at once, and the one whose queue loses the CAS deletes it.
+  SigQueue* made = s.sigq.load(std::memory_order_acquire);
+  if (made == nullptr) {
+    auto* fresh = new SigQueue;
+    if (s.sigq.compare_exchange_strong(made, fresh, std::memory_order_acq_rel))
+      made = fresh;
+    else
+      delete fresh;
+  }
+  SigQueue& q = *made;
   bool ok = true;
   bool start = false;
   {
@@ -238,8 +247,9 @@ bool signal_notify(hchan* c, const int* sigs, std::size_t n) {
 
 void signal_stop(hchan* c) {
   Sched& s = run_of("gort::signal::stop");
-  if (s.sigq == nullptr) return;
-  SigQueue& q = *s.sigq;
+  SigQueue* qp = s.sigq.load(std::memory_order_acquire);
+  if (qp == nullptr) return;
+  SigQueue& q = *qp;
   std::uint64_t before, after;
   {
     LockGuard l(q.lock);

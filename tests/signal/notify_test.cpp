@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include <gort/signal.hpp>
 
@@ -48,6 +49,39 @@ TEST(Notify, KillToTheProcess) {
     EXPECT_EQ(recv_within(c, kWait), SIGUSR1);
     signal::stop(c);
   });
+}
+
+// Goroutines on several Ps call notify at once, first thing in a run: the
+// run's queue is made once (the first notify makes it), and every
+// channel receives the signal. (Two queues made at once lost the
+// registrations in one of them.)
+TEST(Notify, FirstNotifiesAtOnceFromSeveralPs) {
+  GORT_SKIP_IF_SIGNAL_RETURN_LOSES_TLS();
+  const int kRounds = 50 / kScale + 2, kCallers = 4;
+  int missing = 0;
+  for (int round = 0; round < kRounds; ++round)
+    run(
+        [&] {
+          std::vector<chan<int>> cs;
+          for (int i = 0; i < kCallers; ++i) cs.emplace_back(4);
+          std::atomic<int> arrived{0};
+          WaitGroup wg;
+          for (int i = 0; i < kCallers; ++i) {
+            wg.add(1);
+            go([&, c = cs[i]] {
+              arrived.fetch_add(1);
+              while (arrived.load() < kCallers) yield();  // all at once
+              EXPECT_TRUE(signal::notify(c, {SIGUSR1}));
+              wg.done();
+            });
+          }
+          wg.wait();
+          kill(getpid(), SIGUSR1);
+          for (auto& c : cs) missing += recv_within(c, kWait) != SIGUSR1;
+          for (auto& c : cs) signal::stop(c);
+        },
+        Config{kCallers});
+  EXPECT_EQ(missing, 0) << "a channel registered by a concurrent first notify got no signal";
 }
 
 TEST(Notify, PthreadKillToAThreadGortCreated) {
