@@ -601,7 +601,7 @@ top:
     if (nt <= now) runtimers(s.timers, now);
   }
 
-  if (++pp->fairtick % 61 == 0 && s.runqsize.load(std::memory_order_relaxed) > 0) {
+  if (fairtick_next(pp) && s.runqsize.load(std::memory_order_relaxed) > 0) {
     LockGuard l(s.lock);
     if (G* gp = globrunqget(s, pp, 1)) {
       *inherit = false;

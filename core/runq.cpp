@@ -274,7 +274,7 @@ G* runqget(P* pp, bool* inherit) {
   }
   *inherit = false;
   // New Gs first, but the ring every 61st schedule (see the top).
-  if (pp->fairtick % 61 == 0) {
+  if (pp->fairtick == 0) {
     if (G* gp = ringget(pp)) return gp;
     return lifoget(pp);
   }

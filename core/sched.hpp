@@ -33,12 +33,6 @@ struct P {
   P* link = nullptr;  // idle list
   M* m = nullptr;     // owner while running
   std::uint32_t schedtick = 0;              // bumped by every execute that starts a time slice
-  // Bumped by every schedule (and direct switch, solo.cpp), inherited time
-  // slice or not: one in 61 serves the global queue and then the ring
-  // first. Counting schedtick instead starved both behind a runnext
-  // ping-pong, whose turns inherit one time slice (a sleeper's wakeup,
-  // queued globally, waited 2-3 s for sysmon's preemptions to add up).
-  std::uint32_t fairtick = 0;
   std::atomic<std::uint32_t> syscalltick{0};  // bumped by every blocking call
   // Local run queue: the owner puts at tail; anyone takes at head by CAS.
   std::atomic<std::uint32_t> runqhead{0};
@@ -58,6 +52,14 @@ struct P {
   // This P's share of the goroutine count (started here minus ended here;
   // only the owner writes it): an exit touches no shared counter.
   std::atomic<std::int64_t> gcount{0};
+  // Bumped by every schedule (and direct switch, solo.cpp), inherited time
+  // slice or not: one in 61 serves the global queue and then the ring
+  // first. Counting schedtick instead starved both behind a runnext
+  // ping-pong, whose turns inherit one time slice (a sleeper's wakeup,
+  // queued globally, waited 2-3 s for sysmon's preemptions to add up).
+  // Counts 0..60 and wraps; among the owner's own fields, away from the
+  // lines thieves read.
+  std::uint32_t fairtick = 0;
   // Free Gs for reuse, and free stacks per size class (malloc.hpp).
   G* gfree = nullptr;
   std::int32_t gfreecnt = 0;
@@ -155,6 +157,13 @@ struct Sched {
   bool scheddetail = false;
   std::int64_t start_time = 0;
 };
+
+// fairtick_next: the next schedule's tick (P::fairtick); true on the one in
+// 61 that serves the global queue first.
+inline bool fairtick_next(P* pp) {
+  if (++pp->fairtick == 61) pp->fairtick = 0;
+  return pp->fairtick == 0;
+}
 
 // goroutine_count: goroutines alive in the run (racy: each P adds its own
 // share).

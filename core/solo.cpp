@@ -58,7 +58,7 @@ inline bool solo_ok(M* mp, P* pp) {
       s.exiting.load(std::memory_order_relaxed))
     return false;
   // The scheduler's fairness tick comes round: let it run (it bumps it).
-  if ((pp->fairtick + 1) % 61 == 0) return false;
+  if (pp->fairtick == 60) return false;
   ++pp->fairtick;
   return true;
 }
