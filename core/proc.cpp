@@ -543,11 +543,7 @@ void goentry(void* arg);
   M* mp = getg()->m;
   P* pp = mp->p;
   if (gp->lockedm != nullptr && gp->lockedm != mp) fatal("execute: a locked goroutine on another M");
-  mp->curg = gp;
-  gp->m = mp;
-  gp->status.store(Gstatus::running, std::memory_order_relaxed);
-  gp->preempt.store(false, std::memory_order_relaxed);
-  if (!inherit) ++pp->schedtick;
+  execute_on(mp, pp, gp, inherit);
   if (gp->sched.sp == 0) {
     // First run: give it a stack and its first frame.
     if (gp->stack.hi == 0) gp->stack = stackalloc(mp->sched->stack_size);

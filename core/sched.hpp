@@ -158,10 +158,12 @@ struct Sched {
   std::int64_t start_time = 0;
 };
 
-// fairtick_next: the next schedule's tick (P::fairtick); true on the one in
-// 61 that serves the global queue first.
+// kFairTicks: one schedule in this many serves the global queue, then the
+// ring, first (Go's 61). fairtick_next: the next schedule's tick
+// (P::fairtick); true on that one.
+inline constexpr std::uint32_t kFairTicks = 61;
 inline bool fairtick_next(P* pp) {
-  if (++pp->fairtick == 61) pp->fairtick = 0;
+  if (++pp->fairtick == kFairTicks) pp->fairtick = 0;
   return pp->fairtick == 0;
 }
 
@@ -191,14 +193,14 @@ Sched* current_sched();
 void park_m(G* gp);
 // park_solo/yield_solo: gopark and gosched on a solo P, which switch from
 // goroutine to goroutine without g0 when they can (solo.cpp), where the
-// CPU port has gort_swap (kSoloSwitch); yield_solo returns false when
-// gosched must take the usual path.
+// CPU port has gort_swap (kSoloSwitch); false, having done nothing, when
+// the caller must take the usual path.
 #if defined(GORT_ARCH_SWAP)
 inline constexpr bool kSoloSwitch = true;
 #else
 inline constexpr bool kSoloSwitch = false;
 #endif
-void park_solo(G* gp, bool (*unlockf)(G*, void*), void* lock, const char* reason, bool small);
+bool park_solo(G* gp, bool (*unlockf)(G*, void*), void* lock, const char* reason, bool small);
 bool yield_solo(G* gp);
 [[noreturn]] void gopark_misuse(const char* reason);
 // small: unlockf is a few instructions (a lock's release) and may run on
@@ -208,10 +210,8 @@ inline void gopark(bool (*unlockf)(G*, void*), void* lock, const char* reason, b
   M* mp = gp != nullptr ? gp->m : nullptr;
   if (mp == nullptr || mp->p == nullptr || gp == mp->g0) [[unlikely]]
     gopark_misuse(reason);
-  if (kSoloSwitch && mp->p->solo) {
-    park_solo(gp, unlockf, lock, reason, small);  // straight to the next G (solo.cpp)
-    return;
-  }
+  // A solo P switches straight to the next G (solo.cpp).
+  if (kSoloSwitch && mp->p->solo && park_solo(gp, unlockf, lock, reason, small)) return;
   mp->waitunlockf = unlockf;
   mp->waitlock = lock;
   gp->waitreason = reason;
@@ -279,6 +279,16 @@ void wake_timed_m(Sched& s);
 void stopm();
 [[noreturn]] void schedule();
 [[noreturn]] void execute(G* gp, bool inherit);
+// execute_on: what running gp on mp (holding pp) means before the switch:
+// mp's current G, gp's M and status; a new time slice unless inherited.
+// execute's first half, and a solo P's direct switch's (solo.cpp).
+inline void execute_on(M* mp, P* pp, G* gp, bool inherit) {
+  mp->curg = gp;
+  gp->m = mp;
+  gp->status.store(Gstatus::running, std::memory_order_relaxed);
+  gp->preempt.store(false, std::memory_order_relaxed);
+  if (!inherit) ++pp->schedtick;
+}
 void checkdead(Sched& s);  // sched.lock held
 // The program can be called back from threads gort did not create
 // (cgocall.cpp): checkdead cannot prove a deadlock in it.

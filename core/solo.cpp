@@ -58,7 +58,7 @@ inline bool solo_ok(M* mp, P* pp) {
       s.exiting.load(std::memory_order_relaxed))
     return false;
   // The scheduler's fairness tick comes round: let it run (it bumps it).
-  if (pp->fairtick == 60) return false;
+  if (pp->fairtick + 1 == kFairTicks) return false;
   ++pp->fairtick;
   return true;
 }
@@ -91,11 +91,7 @@ __attribute__((noinline)) void solo_switch(G* gp, G* next, bool inherit) {
   }
   // execute's bookkeeping, without its trip through g0.
   P* pp = mp->p;
-  mp->curg = next;
-  next->m = mp;
-  next->status.store(Gstatus::running, std::memory_order_relaxed);
-  next->preempt.store(false, std::memory_order_relaxed);
-  if (!inherit) ++pp->schedtick;
+  execute_on(mp, pp, next, inherit);
   ++pp->solo_switches;
   mp->solo_prev = gp;
   setg(next);
@@ -107,16 +103,11 @@ __attribute__((noinline)) void solo_switch(G* gp, G* next, bool inherit) {
 
 }  // namespace
 
-void park_solo(G* gp, bool (*unlockf)(G*, void*), void* lock, const char* reason, bool small) {
+bool park_solo(G* gp, bool (*unlockf)(G*, void*), void* lock, const char* reason, bool small) {
   M* mp = gp->m;
   P* pp = mp->p;
+  if (!solo_ok(mp, pp)) return false;
   gp->waitreason = reason;
-  if (!solo_ok(mp, pp)) {
-    mp->waitunlockf = unlockf;
-    mp->waitlock = lock;
-    mcall(&park_m);
-    return;
-  }
   // park_m's steps before gp's stack is left: nobody else can run gp
   // meanwhile. unlockf on g0's stack, as in park_m, unless small: an
   // unlockf may take more stack than a goroutine on the smallest class has
@@ -130,18 +121,20 @@ void park_solo(G* gp, bool (*unlockf)(G*, void*), void* lock, const char* reason
       systemstack([&] { parked = unlockf(gp, lock); });
     if (!parked) {
       gp->status.store(Gstatus::running, std::memory_order_relaxed);
-      return;
+      return true;
     }
   }
   bool inherit = false;
   G* next = runqget(pp, &inherit);
   if (next == nullptr) {
-    // Nothing here to run: the scheduler looks further, or idles.
+    // Nothing here to run: the scheduler looks further, or idles (gp is
+    // parked already: no unlockf for park_m).
     mp->waitunlockf = nullptr;
     mcall(&park_m);
-    return;
+    return true;
   }
   solo_switch(gp, next, inherit);
+  return true;
 }
 
 bool yield_solo(G* gp) {
