@@ -55,6 +55,19 @@ std::atomic<std::int64_t> g_inuse_bytes{0};
 std::atomic<std::int64_t> g_inuse_count{0};
 std::atomic<std::int64_t> g_spans{0};
 
+// inuse_add: n stacks of `bytes` each into the global in-use counts (n < 0
+// takes them out): large stacks, stacks handed out without a P, and a P's
+// share when its cache is flushed.
+void inuse_add(std::int64_t n, std::size_t bytes) {
+  g_inuse_count.fetch_add(n, std::memory_order_relaxed);
+  g_inuse_bytes.fetch_add(n * static_cast<std::int64_t>(bytes), std::memory_order_relaxed);
+}
+
+// taken_add: the same into a P's share (StackCache::taken), by its owner.
+void taken_add(StackCache* c, std::int64_t n) {
+  c->taken.store(c->taken.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
 Lock pool_lock;
 Span* pool[kNumStackClasses] = {};  // stack spans with free slots, per class
 
@@ -302,8 +315,7 @@ void stackcache_flush(StackCache* caches) {
   for (int cls = 0; cls < kNumStackClasses; ++cls) {
     StackCache* c = &caches[cls];
     if (std::int64_t t = c->taken.load(std::memory_order_relaxed)) {
-      g_inuse_count.fetch_add(t, std::memory_order_relaxed);
-      g_inuse_bytes.fetch_add(t * static_cast<std::int64_t>(stack_class_size(cls)), std::memory_order_relaxed);
+      inuse_add(t, stack_class_size(cls));
       c->taken.store(0, std::memory_order_relaxed);
     }
     while (c->list) {
@@ -325,8 +337,7 @@ Stack stackalloc(std::size_t n) {
     os::guard_install(reinterpret_cast<void*>(s->base), guard);
     s->stack_id = register_slots(s, guard + bytes, guard, 1);
     race::stack_taken(s->base + guard, s->base + guard + bytes);
-    g_inuse_bytes.fetch_add(static_cast<std::int64_t>(bytes), std::memory_order_relaxed);
-    g_inuse_count.fetch_add(1, std::memory_order_relaxed);
+    inuse_add(1, bytes);
     return Stack{s->base + guard, s->base + guard + bytes};
   }
   std::uintptr_t top;
@@ -336,11 +347,10 @@ Stack stackalloc(std::size_t n) {
     top = c->list;
     c->list = link(top);
     --c->n;
-    c->taken.store(c->taken.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    taken_add(c, 1);
   } else {
     pool_take(cls, &top, 1);
-    g_inuse_bytes.fetch_add(static_cast<std::int64_t>(size), std::memory_order_relaxed);
-    g_inuse_count.fetch_add(1, std::memory_order_relaxed);
+    inuse_add(1, size);
   }
   race::stack_taken(top - size, top);
   return Stack{top - size, top};
@@ -357,8 +367,7 @@ void stackfree(Stack st) {
   if (cls < 0 || stack_class_size(cls) != size) {
     Span* s = spanof(st.lo);
     if (s == nullptr || s->state != SpanState::inuse) fatal("stackfree: not a stack: ", hex(st.lo));
-    g_inuse_bytes.fetch_sub(static_cast<std::int64_t>(size), std::memory_order_relaxed);
-    g_inuse_count.fetch_sub(1, std::memory_order_relaxed);
+    inuse_add(-1, size);
     deregister_slots(s, 1);
     s->guarded = true;
     mheap_free(s);
@@ -366,14 +375,13 @@ void stackfree(Stack st) {
   }
   race::stack_freed(st.lo, st.hi);
   if (StackCache* c = my_cache(cls)) {
-    c->taken.store(c->taken.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+    taken_add(c, -1);
     link(st.hi) = c->list;
     c->list = st.hi;
     if (++c->n >= kStackCacheMax) stackcache_release(c, cls);
     return;
   }
-  g_inuse_bytes.fetch_sub(static_cast<std::int64_t>(st.hi - st.lo), std::memory_order_relaxed);
-  g_inuse_count.fetch_sub(1, std::memory_order_relaxed);
+  inuse_add(-1, size);
   LockGuard l(pool_lock);
   pool_put(st.hi);
 }
