@@ -83,6 +83,17 @@ namespace {
 
 std::uint64_t bit(int sig) { return std::uint64_t(1) << (sig - 1); }
 
+// QueueLocked: q.lock held for a scope, and told to TSan as a mutex (see
+// the top): what a holder did happens before what the next one does.
+struct QueueLocked {
+  explicit QueueLocked(SigQueue& q) : q(q), l(q.lock) { race::acquire(&q); }
+  ~QueueLocked() { race::release(&q); }
+  QueueLocked(const QueueLocked&) = delete;
+  QueueLocked& operator=(const QueueLocked&) = delete;
+  SigQueue& q;
+  LockGuard<Lock> l;
+};
+
 // wanted_locked: the union of every registration's signals; q.lock held.
 std::uint64_t wanted_locked(SigQueue& q) {
   std::uint64_t m = 0;
@@ -104,8 +115,7 @@ void deliver(SigQueue& q) {
   for (int sig = 1; sig < kNsig; ++sig) {
     std::uint32_t n = g_pending[sig].exchange(0, std::memory_order_acq_rel);
     if (n == 0) continue;
-    LockGuard l(q.lock);
-    race::acquire(&q);  // see the top
+    QueueLocked locked(q);
     for (SigQueue::Reg* r = q.regs; r; r = r->next) {
       if (!(r->mask & bit(sig))) continue;
       for (std::uint32_t i = 0; i < n; ++i) {
@@ -113,7 +123,6 @@ void deliver(SigQueue& q) {
         if (!::gort::detail::chan_send(r->c, &v, false)) break;  // full: dropped, as in Go
       }
     }
-    race::release(&q);
   }
 }
 
@@ -158,8 +167,7 @@ void sigqueue_teardown(Sched& s) {
   if (q == nullptr) return;
   std::uint64_t before;
   {
-    LockGuard l(q->lock);
-    race::acquire(q);  // after every notify and stop (see the top)
+    QueueLocked locked(*q);  // after every notify and stop
     before = wanted_locked(*q);
     while (SigQueue::Reg* r = q->regs) {
       q->regs = r->next;
@@ -209,8 +217,7 @@ bool signal_notify(hchan* c, const int* sigs, std::size_t n) {
   bool ok = true;
   bool start = false;
   {
-    LockGuard l(q.lock);
-    race::acquire(&q);  // see the top
+    QueueLocked locked(q);
     std::uint64_t before = wanted_locked(q);
     // Install first, then publish the bit: a signal the handler counts is
     // always one a channel wants.
@@ -235,7 +242,6 @@ bool signal_notify(hchan* c, const int* sigs, std::size_t n) {
     g_wanted.store(wanted_locked(q));
     start = !q.running;
     q.running = true;
-    race::release(&q);
   }
   if (start) {
     Sched* sp = &s;
@@ -252,8 +258,7 @@ void signal_stop(hchan* c) {
   SigQueue& q = *qp;
   std::uint64_t before, after;
   {
-    LockGuard l(q.lock);
-    race::acquire(&q);  // see the top
+    QueueLocked locked(q);
     before = wanted_locked(q);
     for (SigQueue::Reg** pr = &q.regs; *pr; pr = &(*pr)->next) {
       if ((*pr)->c != c) continue;
@@ -265,7 +270,6 @@ void signal_stop(hchan* c) {
     }
     after = wanted_locked(q);
     g_wanted.store(after);
-    race::release(&q);
   }
   update_dispositions(before, after);
 }
