@@ -73,6 +73,15 @@ void switch_to(G* from, G* to) {
   rt::race::acquire(&g_handoff);
 }
 
+void expect_survived(const std::vector<std::uint64_t>& in, const std::uint64_t* out, const char* what) {
+  for (int i = 0; i < kRegSlots; ++i)
+    EXPECT_EQ(slot_bits(out[i]), slot_bits(in[i]))
+        << what << ": " << (i < GORT_TEST_NINT ? "integer" : "FP") << " callee-saved slot "
+        << (i < GORT_TEST_NINT ? i : i - GORT_TEST_NINT) << " (see testhelp_" GORT_ARCH_NAME
+        << ".S for the register)";
+  EXPECT_EQ(out[kRegSlots], out[kRegSlots + 1]) << what << ": sp differs after the call";
+}
+
 std::vector<std::uint64_t> random_slots(std::uint64_t seed, int n) {
   std::mt19937_64 rng(seed);
   std::vector<std::uint64_t> v;

@@ -106,4 +106,11 @@ inline std::uint64_t slot_bits(std::uint64_t v) {
   return sizeof(void*) == 4 ? (v & 0xffffffffu) : v;
 }
 
+// kOut: gort_test_regs's out slots: the registers, then sp before and after.
+constexpr int kOut = kRegSlots + 2;
+
+// expect_survived(in, out, what): every callee-saved register came back as
+// gort_test_regs loaded it from in, and sp is where it was.
+void expect_survived(const std::vector<std::uint64_t>& in, const std::uint64_t* out, const char* what);
+
 }  // namespace gort::test

@@ -16,18 +16,6 @@
 namespace gort::test {
 namespace {
 
-constexpr int kOut = kRegSlots + 2;  // + sp before, sp after
-
-void expect_survived(const std::vector<std::uint64_t>& in, const std::uint64_t* out,
-                     const char* what) {
-  for (int i = 0; i < kRegSlots; ++i)
-    EXPECT_EQ(slot_bits(out[i]), slot_bits(in[i]))
-        << what << ": " << (i < GORT_TEST_NINT ? "integer" : "FP") << " callee-saved slot "
-        << (i < GORT_TEST_NINT ? i : i - GORT_TEST_NINT) << " (see testhelp_" GORT_ARCH_NAME
-        << ".S for the register)";
-  EXPECT_EQ(out[kRegSlots], out[kRegSlots + 1]) << what << ": sp differs after the call";
-}
-
 // The other side's values: different from in in every slot.
 std::vector<std::uint64_t> garbage() { return random_slots(0xbad5eed, kRegSlots); }
 

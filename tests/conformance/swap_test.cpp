@@ -31,16 +31,6 @@ void swap_to(G* from, G* to) {
   handoff_acquire();
 }
 
-constexpr int kOut = kRegSlots + 2;  // + sp before, sp after
-
-void expect_survived(const std::vector<std::uint64_t>& in, const std::uint64_t* out, const char* what) {
-  for (int i = 0; i < kRegSlots; ++i)
-    EXPECT_EQ(slot_bits(out[i]), slot_bits(in[i]))
-        << what << ": " << (i < GORT_TEST_NINT ? "integer" : "FP") << " callee-saved slot "
-        << (i < GORT_TEST_NINT ? i : i - GORT_TEST_NINT) << " (see testhelp_" GORT_ARCH_NAME ".S for the register)";
-  EXPECT_EQ(out[kRegSlots], out[kRegSlots + 1]) << what << ": sp differs after the call";
-}
-
 TEST(Swap, CalleeSavedRegistersSurviveSwapToAnotherContextAndBack) {
   std::vector<std::uint64_t> a_in = random_slots(12345, kRegSlots), b_in = random_slots(0xbad5eed, kRegSlots);
   std::uint64_t a_out[kOut] = {}, b_out[kOut] = {};
