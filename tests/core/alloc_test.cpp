@@ -117,9 +117,7 @@ TEST(AllocatorSeed, MorestackWhileSpawningOnEveryP) {
           });
         }
         wg.wait();
-        // done() runs before a goroutine has finished exiting: wait for the
-        // stragglers to give their stacks back.
-        for (int i = 0; i < 5000 && mem_stats().goroutines > 1; ++i) sleep_for(std::chrono::milliseconds(1));
+        await_stragglers();  // their stacks back before the counts below
         EXPECT_EQ(bad.load(), 0);
         EXPECT_EQ(rt::segments_live(), 0) << "morestack segments not freed";
         EXPECT_EQ(rt::stack_stats().inuse_count - rt::sigstacks_live(), 1)
@@ -167,6 +165,10 @@ TEST(AllocatorSeed, CrossPFreesKeepCachesAndPoolsConsistent) {
           if (i % 256 == 0) yield();
         }
         wg.wait();
+        // The check reads every P's cache, so no other goroutine may still
+        // be exiting into one (the TSan build saw a cache's count and list
+        // disagree once: a straggler's stackfree on the other P mid-read).
+        await_stragglers();
         const char* err = nullptr;
         rt::systemstack([&] { err = rt::check_allocator_integrity(); });
         EXPECT_EQ(err, nullptr) << err;

@@ -19,12 +19,6 @@ using namespace std::chrono_literals;
 
 std::uint64_t solo_switches() { return rt::getg()->m->p->solo_switches; }
 
-// drain: from main, until every other goroutine has ended (run abandons
-// the rest, and their captured channel handles would leak).
-void drain() {
-  while (mem_stats().goroutines > 1) yield();
-}
-
 TEST(Solo, ParkedAndYieldingGoroutinesSwitchDirectly) {
   const long kRounds = 20000 / kScale;
   std::uint64_t switches = 0;
@@ -209,7 +203,7 @@ TEST(Solo, LockedGoroutineKeepsItsThreadAndItsThreadRunsNothingElse) {
           b.send(i);
         }
         wg.wait();
-        drain();
+        await_stragglers();
       },
       Config{1});
   EXPECT_EQ(locked_moved, 0) << "a locked goroutine ran on another thread";
@@ -228,7 +222,7 @@ TEST(Solo, NewGoroutinesStartFromTheScheduler) {
           go([c, i] { c.send(i); });
           total += *c.recv();
         }
-        drain();
+        await_stragglers();
       },
       Config{1});
   EXPECT_EQ(total, long(kRounds) * (kRounds - 1) / 2);

@@ -11,6 +11,14 @@ namespace gort::test {
 constexpr int kScale = GORT_TEST_SCALE;  // >1 under emulation or ASan/TSan: loops shrink, assertions stay
 constexpr bool kEmulated = GORT_TEST_EMULATED;  // run under QEMU
 
+// await_stragglers: from main, until every other goroutine has finished
+// exiting (at most about 5 s). A goroutine's WaitGroup::done runs before its
+// exit gives its stack back to its P's cache and its channel handles go,
+// and run abandons what is still out.
+inline void await_stragglers() {
+  for (int i = 0; i < 5000 && mem_stats().goroutines > 1; ++i) sleep_for(std::chrono::milliseconds(1));
+}
+
 // The sanitizer this build runs under (core/race.hpp), for the few tests
 // whose subject it changes: they skip with GORT_SKIP_UNDER, saying why.
 constexpr bool kAsan = rt::race::kAsan;
