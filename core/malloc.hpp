@@ -170,7 +170,10 @@ struct StackCache {
   // be negative: a stack is often freed by another P than the one that
   // gave it out). Written by the P's owner only, with plain stores, so
   // that a spawn and an exit touch no shared counter; stack_stats adds it
-  // to the global count, and stackcache_flush folds it in.
+  // to the global count. It stays here for the P's life, also while the P
+  // is idle: folding it into the global count while a reader adds the two
+  // lost it from that reader's sum (read the global count before the fold,
+  // the share after it). stackcache_destroy folds it, when no one reads.
   std::atomic<std::int64_t> taken{0};
 };
 
@@ -188,10 +191,12 @@ std::size_t stack_round(std::size_t n);
 // cache when it has one, the pools otherwise.
 void stackcache_refill(StackCache* c, int cls);   // GORT_SYSTEMSTACK
 void stackcache_release(StackCache* c, int cls);  // GORT_SYSTEMSTACK
-// stackcache_flush: every stack in the caches goes back to the pools (a P
-// going idle, or being destroyed), and their counts of stacks in use to the
-// global ones.
+// stackcache_flush: every stack in the caches goes back to the pools (an
+// idle P's, by sysmon); the P's counts of stacks in use stay with it.
 void stackcache_flush(StackCache* caches);  // GORT_SYSTEMSTACK
+// stackcache_destroy: the same for a P being destroyed at the run's end,
+// and its counts of stacks in use go to the global ones.
+void stackcache_destroy(StackCache* caches);  // GORT_SYSTEMSTACK
 
 // stackpool_scavenge: stack spans whose slots have all been free for
 // delay_ns go back to the heap (then to the OS by mheap_scavenge). Returns

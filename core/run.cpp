@@ -94,7 +94,7 @@ void teardown(Sched& s, M* self) {
   }
   s.allm = nullptr;
   for (std::int32_t i = 0; i < s.gomaxprocs; ++i) {
-    stackcache_flush(s.allp[i]->stackcache);
+    stackcache_destroy(s.allp[i]->stackcache);
     delete s.allp[i];
   }
   stackpool_scavenge(INT64_MAX, 0);  // every all-free stack span back to the heap

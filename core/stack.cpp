@@ -314,16 +314,24 @@ void stackcache_flush(StackCache* caches) {
   LockGuard l(pool_lock);
   for (int cls = 0; cls < kNumStackClasses; ++cls) {
     StackCache* c = &caches[cls];
-    if (std::int64_t t = c->taken.load(std::memory_order_relaxed)) {
-      inuse_add(t, stack_class_size(cls));
-      c->taken.store(0, std::memory_order_relaxed);
-    }
     while (c->list) {
       std::uintptr_t top = c->list;
       c->list = link(top);
       pool_put(top);
     }
     c->n = 0;
+  }
+}
+
+void stackcache_destroy(StackCache* caches) {
+  GORT_SYSTEMSTACK();
+  stackcache_flush(caches);
+  // Only at the run's end (teardown), when every other M has left: no
+  // stack_stats runs meanwhile to see the share in neither place.
+  for (int cls = 0; cls < kNumStackClasses; ++cls) {
+    StackCache* c = &caches[cls];
+    inuse_add(c->taken.load(std::memory_order_relaxed), stack_class_size(cls));
+    c->taken.store(0, std::memory_order_relaxed);
   }
 }
 
