@@ -1,5 +1,7 @@
 // lock.hpp: the runtime's own lock and one-shot note. Neither allocates;
-// both work on any stack.
+// both work on any stack: the fast paths are one atomic, and the slow
+// ones move to the system stack before they call the OS when a goroutine
+// calls them (runtime.hpp, off_goroutine_stack).
 //
 // Lock is for short critical sections inside the runtime (scheduler, channel,
 // timer state). It never parks a goroutine: a goroutine that must wait parks
@@ -41,6 +43,7 @@ class Lock {
  private:
   static constexpr std::uintptr_t kLocked = 1;
   void slow();
+  void slow_here();  // slow's waiting, on a stack fit for OS calls
   void unlock_slow();
   // lock_futex: 0 unlocked, 1 locked, 2 locked with (possible) sleepers.
   // lock_sema: bit 0 locked; the rest the list of threads waiting for it.

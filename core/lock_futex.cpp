@@ -6,6 +6,7 @@
 #include "fatal.hpp"
 #include "lock.hpp"
 #include "os.hpp"
+#include "runtime.hpp"
 
 namespace gort::rt {
 
@@ -33,23 +34,32 @@ void Lock::slow() {
         key_.compare_exchange_weak(z, kLocked, std::memory_order_acquire))
       return;
   }
-  // Mark contended and sleep until an unlock sees the mark.
+  // Mark contended and sleep until an unlock sees the mark. The OS calls
+  // on the system stack when a goroutine waits (runtime.hpp,
+  // off_goroutine_stack): the OS port may call libc.
+  off_goroutine_stack([this] { slow_here(); });
+}
+
+void Lock::slow_here() {
   while (key_.exchange(2, std::memory_order_acquire) != 0) os::futexsleep(word(key_), 2, -1);
 }
 
 void Lock::unlock_slow() {
   // The fast path saw 2: there may be sleepers.
   key_.store(0, std::memory_order_release);
-  os::futexwakeup(word(key_), 1);
+  std::uint32_t* w = word(key_);
+  off_goroutine_stack([w] { os::futexwakeup(w, 1); });
 }
 
 void Note::wakeup() {
   if (key_.exchange(kWoken, std::memory_order_release) != 0) fatal("notewakeup: double wakeup");
-  os::futexwakeup(word(key_), 1);
+  std::uint32_t* w = word(key_);
+  off_goroutine_stack([w] { os::futexwakeup(w, 1); });
 }
 
 void Note::wakeup_idempotent() {
-  if (key_.exchange(kWoken, std::memory_order_release) == 0) os::futexwakeup(word(key_), 1);
+  std::uint32_t* w = word(key_);
+  if (key_.exchange(kWoken, std::memory_order_release) == 0) off_goroutine_stack([w] { os::futexwakeup(w, 1); });
 }
 
 void Note::sleep() {

@@ -37,6 +37,7 @@
 #include "fatal.hpp"
 #include "lock.hpp"
 #include "os.hpp"
+#include "runtime.hpp"
 
 namespace gort::rt {
 
@@ -81,6 +82,13 @@ Waiter* waiter(std::uintptr_t v) { return reinterpret_cast<Waiter*>(v & ~kLocked
 }  // namespace
 
 void Lock::slow() {
+  // All of it on the system stack when a goroutine waits: self() may create
+  // the semaphore, and osyield and semasleep call libc (runtime.hpp,
+  // off_goroutine_stack).
+  off_goroutine_stack([this] { slow_here(); });
+}
+
+void Lock::slow_here() {
   Waiter* w = self();
   for (int i = 0;; ++i) {
     std::uintptr_t v = key_.load(std::memory_order_relaxed);
@@ -126,7 +134,7 @@ void Lock::unlock_slow() {
     // Dequeue the head and wake it; the lock is free from this CAS on.
     Waiter* w = waiter(v);
     if (key_.compare_exchange_weak(v, bits(w->next), std::memory_order_acq_rel)) {
-      os::semawakeup(&w->sema);
+      off_goroutine_stack([w] { os::semawakeup(&w->sema); });
       return;
     }
   }
@@ -135,7 +143,7 @@ void Lock::unlock_slow() {
 void Note::wakeup() {
   std::uintptr_t v = key_.exchange(kWoken, std::memory_order_acq_rel);
   if (v == kWoken) fatal("notewakeup: double wakeup");
-  if (v != 0) os::semawakeup(&waiter(v)->sema);  // the sleeper
+  if (v != 0) off_goroutine_stack([v] { os::semawakeup(&waiter(v)->sema); });  // the sleeper
 }
 
 void Note::wakeup_idempotent() {

@@ -233,7 +233,12 @@ void runqput(Sched& s, P* pp, G* gp, bool next) {
       pp->runqtail.store(tail + 1, std::memory_order_release);
       return;
     }
-    if (runqputslow(s, pp, gp, head, tail)) return;
+    // On the system stack: its batch is 1 KiB (64-bit) and it takes the
+    // scheduler's lock, and `go` runs it on the spawner's stack, which
+    // may be the smallest class (Go's newproc runs on g0 too).
+    bool moved = false;
+    off_goroutine_stack([&] { moved = runqputslow(s, pp, gp, head, tail); });
+    if (moved) return;
   }
 }
 

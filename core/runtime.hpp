@@ -308,6 +308,24 @@ void systemstack(F&& f) {
   }
 }
 
+// off_goroutine_stack(f): f() on the system stack when this thread runs a
+// goroutine, else here (g0, gsignal, or a thread with no runtime at all).
+// For the runtime's calls into the OS on paths a goroutine reaches (a
+// contended lock's sleep, yield or wake-up): the first call of a libc
+// function runs the dynamic linker's resolver, which saves the vector
+// registers on the stack (xsave: 1-3 KiB), more than a goroutine on the
+// smallest class may have left; a goroutine on such a stack died that way
+// in `go` (runqputslow's lock, lock_sema.cpp's first sched_yield). Go calls
+// libc on g0 too (darwin's and solaris's libcCall).
+template <class F>
+void off_goroutine_stack(F&& f) {
+  G* gp = getg();
+  if (gp == nullptr || gp == gp->m->g0 || gp == gp->m->gsignal)
+    f();
+  else
+    systemstack(f);
+}
+
 // stackalloc: a stack of at least n bytes with a guard page below it;
 // stackfree: give it back. Both GORT_SYSTEMSTACK (malloc.hpp has the rest).
 Stack stackalloc(std::size_t n);
