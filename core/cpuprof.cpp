@@ -137,12 +137,23 @@ void finish_locked() {
   prof.drainer_gen.fetch_add(1, std::memory_order_release);
 }
 
+// The drainer is a goroutine on the run's stack size (4 KiB at the
+// smallest): its hash-table work runs on the system stack, as do stop's
+// and start's (cpuprof_start, cpuprof_stop), whose file writing and timer
+// set-up are libc calls that a 4 KiB stack does not hold (write_pprof
+// overflowed main's, seen with Config::stack_size 4096).
 void drainer(std::uint32_t gen) {
-  while (prof.drainer_gen.load(std::memory_order_acquire) == gen) {
+  bool more = true;
+  while (more && prof.drainer_gen.load(std::memory_order_acquire) == gen) {
     sleep_for(std::chrono::milliseconds(50));
-    LockGuard l(prof.lock);
-    if (prof.drainer_gen.load(std::memory_order_acquire) != gen) return;
-    drain();
+    systemstack([&] {
+      LockGuard l(prof.lock);
+      if (prof.drainer_gen.load(std::memory_order_acquire) != gen) {
+        more = false;
+        return;
+      }
+      drain();
+    });
   }
 }
 
@@ -247,15 +258,17 @@ bool cpuprof_start(const char* path, int hz) {
     print("gort: profile: cannot open ", path, " for writing\n");
     return false;
   }
-  std::uint32_t gen;
-  {
+  std::uint32_t gen = 0;
+  bool started = false;
+  systemstack([&] {
     race::RuntimeOwn own;  // see drain
     LockGuard l(prof.lock);
     if (prof.file != nullptr) {
       std::fclose(f);
       print("gort: profile: a CPU profile is already running\n");
-      return false;
+      return;
     }
+    started = true;
     if (!prof.sigprof_installed) {
       // Kept for good: a SIGPROF still in flight after stop_cpu must not
       // take its default action (ending the process).
@@ -278,16 +291,18 @@ bool cpuprof_start(const char* path, int hz) {
       timers_for_run(s, true);
     else
       os::profile_process_start(hz);
-  }
+  });
+  if (!started) return false;
   go([gen] { drainer(gen); });
   return true;
 }
 
 void cpuprof_stop() {
   if (!in_goroutine()) fatal("gort::profile::stop_cpu called outside a goroutine of gort::run");
-  LockGuard l(prof.lock);
-  if (prof.file == nullptr) return;
-  finish_locked();
+  systemstack([] {
+    LockGuard l(prof.lock);
+    if (prof.file != nullptr) finish_locked();
+  });
 }
 
 }  // namespace gort::detail
