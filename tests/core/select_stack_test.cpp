@@ -2,8 +2,15 @@
 // case) is sized by the number of cases, so a select runs on the smallest
 // stack class and costs a few hundred bytes; and there is no fixed limit on
 // the number of cases.
+#include <signal.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <chrono>
 #include <utility>
+
+#include <gort/profile.hpp>
+#include <gort/signal.hpp>
 
 #include "sched.hpp"
 #include "testutil.hpp"
@@ -166,6 +173,70 @@ TEST(Select, ManyMoreCasesThanSixtyFour) {
     EXPECT_EQ(select_among(cs.data(), &got, std::make_index_sequence<kCases>{}), 93u);
     EXPECT_EQ(got, 93);
   });
+}
+
+// Every public call the runtime serves on the caller's stack, from
+// goroutines on the smallest class, on two Ps so that the runtime's locks
+// are contended (their slow paths call the OS: runtime.hpp,
+// off_goroutine_stack) and `go` overflows the local run queue into the
+// global one (runqputslow, on the system stack). A call that needs more
+// than the smallest stack leaves (libc through the dynamic linker's
+// resolver, a big table) ends the process with "stack overflow in
+// goroutine N". (CPU profiling: Profile.StartAndStopOnTheSmallestStack.)
+// Coverage of the API's stack needs; whether a lock is contended is up to
+// timing here: with the lock slow paths on the goroutine stack again it
+// still passed 6 of 6 runs (futex and sema), and the regression test for
+// those is RuntimeLock.AGoroutineWaitsForAContendedLockOnTheSystemStack.
+TEST(SmallestStack, EveryPublicCallFromGoroutines) {
+  GORT_SKIP_UNDER(kAsan, kAsanWhy);
+  Config cfg;
+  cfg.procs = 2;
+  cfg.stack_size = kSmallest;
+  std::atomic<long> sum{0}, once_runs{0};
+  long counted = 0;
+  const int kWorkers = 600;  // more than a local run queue holds (256)
+  run(
+      [&] {
+        chan<int> c, sigs(4);
+        Mutex mu;
+        Once once;
+        WaitGroup wg;
+        EXPECT_TRUE(signal::notify(sigs, {SIGUSR1}));
+        for (int w = 0; w < kWorkers; ++w) {
+          wg.add(1);
+          go([&, c, w] {
+            for (int r = 0; r < 20; ++r) {
+              mu.lock();
+              ++counted;
+              mu.unlock();
+              if (r % 4 == 0) yield();
+            }
+            once.call([&] { ++once_runs; });
+            profile::with_labels({{"worker", "small"}}, [&] { sum += blocking([w] { return w % 3; }); });
+            if (w % 50 == 0) {
+              sleep_for(std::chrono::microseconds(100));
+              lock_os_thread();
+              unlock_os_thread();
+              EXPECT_GT(mem_stats().goroutines, 0u);
+            }
+            c.send(1);
+            wg.done();
+          });
+        }
+        long got = 0;
+        for (int w = 0; w < kWorkers; ++w) got += *c.recv();
+        wg.wait();
+        EXPECT_EQ(got, kWorkers);
+        ::kill(::getpid(), SIGUSR1);
+        EXPECT_EQ(*sigs.recv(), SIGUSR1);
+        signal::stop(sigs);
+      },
+      cfg);
+  EXPECT_EQ(counted, long(kWorkers) * 20);
+  EXPECT_EQ(once_runs.load(), 1);
+  long want = 0;
+  for (int w = 0; w < kWorkers; ++w) want += w % 3;
+  EXPECT_EQ(sum.load(), want);
 }
 
 }  // namespace
