@@ -17,6 +17,7 @@
 #include "os.hpp"
 #include "sched.hpp"
 #include "testutil.hpp"
+#include "../support/signal_tls.hpp"
 
 namespace gort::test {
 namespace {
@@ -54,6 +55,7 @@ char thread_state(long tid) {
 // lock and with the semaphore one.
 TEST(RuntimeLock, AGoroutineWaitsForAContendedLockOnTheSystemStack) {
   GORT_SKIP_UNDER(kTsan, "TSan runs a signal's handler at its own time, not where the thread was interrupted");
+  GORT_SKIP_IF_SIGNAL_RETURN_LOSES_TLS();  // the waiting thread handles a signal and goes on
   ASSERT_TRUE(os::setsig(SIGUSR2, &on_usr2));
   g_waiting_sp = 0;
   rt::Lock lk;
