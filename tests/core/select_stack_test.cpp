@@ -206,7 +206,9 @@ TEST(SmallestStack, EveryPublicCallFromGoroutines) {
         Mutex mu;
         Once once;
         WaitGroup wg;
-        if (signals) EXPECT_TRUE(signal::notify(sigs, {SIGUSR1}));
+        if (signals) {
+          EXPECT_TRUE(signal::notify(sigs, {SIGUSR1}));
+        }
         for (int w = 0; w < kWorkers; ++w) {
           wg.add(1);
           go([&, c, w] {
