@@ -58,14 +58,21 @@ const void* labels_push(const std::pair<std::string_view, std::string_view>* kv,
   if (!in_goroutine()) fatal("gort::profile::with_labels called outside a goroutine of gort::run");
   G* gp = getg();
   const LabelSet* prev = gp->labels;
-  std::map<std::string, std::string> merged;
-  if (prev != nullptr) {
-    race::RuntimeOwn own;  // an interned set's strings (see intern)
-    for (std::size_t i = 0; i < prev->n; ++i) merged[prev->keys[i]] = prev->values[i];
-  }
-  for (std::size_t i = 0; i < n; ++i) merged[std::string(kv[i].first)] = std::string(kv[i].second);
-  std::vector<std::pair<std::string, std::string>> sorted(merged.begin(), merged.end());
-  gp->labels = intern(sorted);
+  // The merging and interning (maps, strings, the heap) on the system
+  // stack: the caller's may be the smallest class, which malloc's and the
+  // tables' frames overflowed (UBSan build, SmallestStack.*).
+  const LabelSet* next = nullptr;
+  systemstack([&] {
+    std::map<std::string, std::string> merged;
+    if (prev != nullptr) {
+      race::RuntimeOwn own;  // an interned set's strings (see intern)
+      for (std::size_t i = 0; i < prev->n; ++i) merged[prev->keys[i]] = prev->values[i];
+    }
+    for (std::size_t i = 0; i < n; ++i) merged[std::string(kv[i].first)] = std::string(kv[i].second);
+    std::vector<std::pair<std::string, std::string>> sorted(merged.begin(), merged.end());
+    next = intern(sorted);
+  });
+  gp->labels = next;
   return prev;
 }
 
