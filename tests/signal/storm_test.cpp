@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -109,6 +110,14 @@ void ping_pong_storm(int procs) {
         a.close();
         b.recv();
         storm.finish();
+        // Until the first delivery is counted (bounded): the delivery
+        // goroutine and the reader may not have had the P yet. On a solo P
+        // the ping-pong holds it through runnext, and only sysmon's
+        // preemption (10 ms and more) lets the others in; a storm shorter
+        // than that (ASan's tenth of the signals) ended with nothing
+        // delivered, and stop dropped what was pending: received was 0 in
+        // about 2 of 120 ASan runs. Main sleeping gives them the P.
+        for (int i = 0; i < 5000 && received.load() == 0; ++i) sleep_for(std::chrono::milliseconds(1));
         signal::stop(sigs);
         sigs.close();
         drained.recv();  // the reader has counted every delivery (run abandons goroutines)
