@@ -317,10 +317,11 @@ void systemstack(F&& f) {
 // smallest class may have left; a goroutine on such a stack died that way
 // in `go` (runqputslow's lock, lock_sema.cpp's first sched_yield). Go calls
 // libc on g0 too (darwin's and solaris's libcCall).
+// (systemstack already calls f in place on g0 and gsignal; a thread with
+// no G at all is the one case it refuses.)
 template <class F>
 void off_goroutine_stack(F&& f) {
-  G* gp = getg();
-  if (gp == nullptr || gp == gp->m->g0 || gp == gp->m->gsignal)
+  if (getg() == nullptr)
     f();
   else
     systemstack(f);

@@ -57,7 +57,7 @@ std::atomic<std::int64_t> g_spans{0};
 
 // inuse_add: n stacks of `bytes` each into the global in-use counts (n < 0
 // takes them out): large stacks, stacks handed out without a P, and a P's
-// share when its cache is flushed.
+// share when the P is destroyed (stackcache_destroy).
 void inuse_add(std::int64_t n, std::size_t bytes) {
   g_inuse_count.fetch_add(n, std::memory_order_relaxed);
   g_inuse_bytes.fetch_add(n * static_cast<std::int64_t>(bytes), std::memory_order_relaxed);

@@ -657,8 +657,9 @@ TEST(MemStats, CountsGoroutinesAndStacks) {
 // that P's share into the global count there, in two steps a reader could
 // fall between (the global count read before the fold, the share after it:
 // the share counted by neither), so a reader saw fewer stacks than were
-// alive. That is what failed Goroutines.MillionParkAndFinishOnTheSmallestStacks
-// once on CI (a lower stack_inuse than 10^6 parked stacks). Here main reads
+// alive (with the window widened by a spin, it failed the stack_inuse check
+// of Goroutines.MillionParkAndFinishOnTheSmallestStacks; CI's failure of that
+// test was another bug, a lock's wait on a 4 KiB stack). Here main reads
 // the counts in a loop while spawners on the other P leave parked children
 // behind it (their share on that P) and sysmon scavenges every 250 us: every
 // read must count at least the children known to be alive and at most the
