@@ -39,14 +39,14 @@ namespace gort::rt {
 
 namespace {
 
-constexpr int kMaxFrames = 64;
+constexpr int kProfileFrames = 64;
 constexpr std::uint32_t kCells = 4096;  // a power of two
 
 struct Cell {
   std::atomic<std::uint32_t> seq{0};
   std::uint32_t n = 0;
   const LabelSet* labels = nullptr;
-  std::uintptr_t pcs[kMaxFrames];
+  std::uintptr_t pcs[kProfileFrames];
 };
 
 struct Key {
@@ -208,7 +208,7 @@ void cpuprof_sample(const os::SigInfo& si, M* mp, G* gp) {
     // The leaf is the interrupted instruction; a caller's pc is a return
     // address: record the call itself (pprof symbolizes the address given).
     c->pcs[n++] = u.exact ? u.pc : u.pc - 1;
-  } while (n < kMaxFrames && unwind_step(&u));
+  } while (n < kProfileFrames && unwind_step(&u));
   c->n = n;
   c->labels = gp != nullptr && gp != mp->g0 && gp != mp->gsignal ? __atomic_load_n(&gp->labels, __ATOMIC_RELAXED)
                                                                   : nullptr;

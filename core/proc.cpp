@@ -66,9 +66,11 @@
 
 // The current G (runtime.hpp: getg/setg). Initial-exec: the signal handler
 // reads it, and a dynamic TLS access could call __tls_get_addr, which may
-// allocate. A C name, for a port's inline access (GORT_ARCH_TLS_G).
+// allocate. A C name, for a port's inline access (GORT_ARCH_TLS_G); used:
+// where only that inline assembly names it, link-time optimization would
+// drop it (tests/consume.cmake builds a user's project so).
 extern "C" {
-__attribute__((tls_model("initial-exec"))) thread_local gort::rt::G* gort_tls_g = nullptr;
+__attribute__((used, tls_model("initial-exec"))) thread_local gort::rt::G* gort_tls_g = nullptr;
 }
 
 namespace gort::rt {

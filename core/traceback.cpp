@@ -10,12 +10,12 @@
 namespace gort::rt {
 
 namespace {
-constexpr int kMaxFrames = 100;
+constexpr int kTracebackFrames = 100;
 constexpr int kMaxGoroutines = 1 << 20;
 }  // namespace
 
 void print_frames(UnwindCursor* c) {
-  for (int n = 0; n < kMaxFrames; ++n) {
+  for (int n = 0; n < kTracebackFrames; ++n) {
     // A return address points after the call: name the call's function.
     std::uintptr_t lookup = c->exact ? c->pc : c->pc - 1;
     const char* name = nullptr;

@@ -62,14 +62,22 @@ else()
     # gort_DIR, not CMAKE_PREFIX_PATH: cross toolchain files confine
     # package searches to the target's root (CMAKE_FIND_ROOT_PATH).
     set(how "-Dgort_DIR=${prefix}/${LIBDIR}/cmake/gort")
-  elseif(MODE STREQUAL "subdirectory" OR MODE STREQUAL "fetchcontent")
+  elseif(MODE STREQUAL "subdirectory")
     set(how "-DGORT_SOURCE_DIR=${SOURCE_DIR}")
+  elseif(MODE STREQUAL "fetchcontent")
+    # With the settings a user's release build turns on for everything it
+    # compiles, gort included: link-time optimization (gort_tls_g, which
+    # only inline assembly names, was dropped: an undefined reference) and
+    # a unity build, all of gort in one file (two files' internal names
+    # collided).
+    set(how "-DGORT_SOURCE_DIR=${SOURCE_DIR}" -DCMAKE_INTERPROCEDURAL_OPTIMIZATION=ON
+        -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=0)
   else()
     message(FATAL_ERROR "MODE=${MODE}: package, pkgconfig, subdirectory or fetchcontent")
   endif()
   run("configuring the user's project" "${CMAKE_COMMAND}" -S "${user}" -B "${WORK}/build" -G "${GENERATOR}"
       ${toolchain_arg} "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}" "-DCMAKE_CXX_FLAGS=${CXXFLAGS}"
-      "-DGORT_CONSUME=${MODE}" "${how}")
+      "-DGORT_CONSUME=${MODE}" ${how})
   message("${out}")
   run("building the user's project" "${CMAKE_COMMAND}" --build "${WORK}/build" --parallel 2)
   set(program "${WORK}/build/pingpong")
