@@ -1,5 +1,7 @@
 // runq.cpp: run queues and idle Ps (Go's runqput/runqget/runqsteal,
-// globrunqput/globrunqget, pidleput/pidleget).
+// globrunqput/globrunqget, pidleput/pidleget). The owner's fast paths
+// (runqput, runqget, the LIFO's and the ring's take) are inline, in
+// runq.hpp; this file has the rest.
 //
 // Each P has a bounded ring of runnable Gs: only the owner puts, at the
 // tail; anyone takes at the head with a CAS (the owner when it schedules, a
@@ -160,42 +162,6 @@ std::uint32_t runqgrab(P* p2, G** batch, std::uint32_t batch_head, bool steal_ne
   }
 }
 
-// lifoput: owner only. false when full.
-bool lifoput(P* pp, G* gp) {
-  std::uint32_t t = pp->lifotail.load(std::memory_order_relaxed);
-  if (t - pp->lifohead.load(std::memory_order_acquire) >= kLifoSize) return false;
-  pp->lifo[t % kLifoSize].store(gp, std::memory_order_relaxed);
-  pp->lifotail.store(t + 1, std::memory_order_release);
-  return true;
-}
-
-// lifoget: owner only; the newest. Chase-Lev's take: claim the slot by
-// moving the tail back, then read the head after a full fence; only the
-// last G can race with a thief, and a CAS on the head settles it.
-G* lifoget(P* pp) {
-  std::uint32_t t = pp->lifotail.load(std::memory_order_relaxed);
-  if (t == pp->lifohead.load(std::memory_order_relaxed)) return nullptr;  // a stale head only costs a fence
-  --t;
-  if (pp->solo) {
-    pp->lifotail.store(t, std::memory_order_relaxed);
-    return pp->lifo[t % kLifoSize].load(std::memory_order_relaxed);
-  }
-  pp->lifotail.exchange(t, std::memory_order_seq_cst);  // the store, then the fence, in one instruction
-  std::uint32_t h = pp->lifohead.load(std::memory_order_relaxed);
-  auto left = static_cast<std::int32_t>(t - h);
-  if (left < 0) {  // a thief took the last one
-    pp->lifotail.store(h, std::memory_order_relaxed);
-    return nullptr;
-  }
-  G* gp = pp->lifo[t % kLifoSize].load(std::memory_order_relaxed);
-  if (left == 0) {
-    std::uint32_t want = h;  // a failed CAS overwrites it
-    if (!pp->lifohead.compare_exchange_strong(want, h + 1, std::memory_order_seq_cst)) gp = nullptr;
-    pp->lifotail.store(h + 1, std::memory_order_relaxed);
-  }
-  return gp;
-}
-
 // lifosteal: the oldest of p2's LIFO, or nullptr. Any M.
 G* lifosteal(P* p2) {
   for (;;) {
@@ -209,22 +175,10 @@ G* lifosteal(P* p2) {
 
 }  // namespace
 
-// runqput: owner only. next: into runnext, kicking its old G to the queue.
-// The runnext exchange is seq_cst: it is the store that publishes gp before
-// wakep reads npidle/nmspinning (see wakep).
-void runqput(Sched& s, P* pp, G* gp, bool next) {
-  if (next) {
-    if (pp->solo) {
-      G* old = pp->runnext.load(std::memory_order_relaxed);
-      pp->runnext.store(gp, std::memory_order_release);
-      gp = old;
-    } else {
-      gp = pp->runnext.exchange(gp, std::memory_order_seq_cst);
-    }
-    if (gp == nullptr) return;
-    // A new G pushed out of runnext: depth first (see the top).
-    if (gp->sched.sp == 0 && lifoput(pp, gp)) return;
-  }
+// runqput_full: runqput (runq.hpp) found the ring full: move half of it
+// and gp to the global queue, or put gp in the room a thief made meanwhile.
+// Out of line, so that the inline fast path takes no local's address.
+void runqput_full(Sched& s, P* pp, G* gp) {
   for (;;) {
     std::uint32_t head = pp->runqhead.load(std::memory_order_acquire);
     std::uint32_t tail = pp->runqtail.load(std::memory_order_relaxed);
@@ -242,18 +196,29 @@ void runqput(Sched& s, P* pp, G* gp, bool next) {
   }
 }
 
-// runqget: owner only. *inherit: a runnext G inherits the current time
-// slice.
-namespace {
-// ringget: the oldest G of pp's ring; owner only.
-G* ringget(P* pp) {
-  if (pp->solo) {
-    std::uint32_t head = pp->runqhead.load(std::memory_order_relaxed);
-    if (pp->runqtail.load(std::memory_order_relaxed) == head) return nullptr;
-    G* gp = pp->runq[head % kRunqSize].load(std::memory_order_relaxed);
-    pp->runqhead.store(head + 1, std::memory_order_release);
-    return gp;
+// lifoget_shared: lifoget (runq.hpp) on a P with thieves, whose tail less
+// one is t. Chase-Lev's take: claim the slot by moving the tail back, then
+// read the head after a full fence; only the last G can race with a
+// thief, and a CAS on the head settles it.
+G* lifoget_shared(P* pp, std::uint32_t t) {
+  pp->lifotail.exchange(t, std::memory_order_seq_cst);  // the store, then the fence, in one instruction
+  std::uint32_t h = pp->lifohead.load(std::memory_order_relaxed);
+  auto left = static_cast<std::int32_t>(t - h);
+  if (left < 0) {  // a thief took the last one
+    pp->lifotail.store(h, std::memory_order_relaxed);
+    return nullptr;
   }
+  G* gp = pp->lifo[t % kLifoSize].load(std::memory_order_relaxed);
+  if (left == 0) {
+    std::uint32_t want = h;  // a failed CAS overwrites it
+    if (!pp->lifohead.compare_exchange_strong(want, h + 1, std::memory_order_seq_cst)) gp = nullptr;
+    pp->lifotail.store(h + 1, std::memory_order_relaxed);
+  }
+  return gp;
+}
+
+// ringget_shared: ringget (runq.hpp) on a P with thieves.
+G* ringget_shared(P* pp) {
   for (;;) {
     std::uint32_t head = pp->runqhead.load(std::memory_order_acquire);
     std::uint32_t tail = pp->runqtail.load(std::memory_order_relaxed);
@@ -261,30 +226,6 @@ G* ringget(P* pp) {
     G* gp = pp->runq[head % kRunqSize].load(std::memory_order_relaxed);
     if (pp->runqhead.compare_exchange_weak(head, head + 1, std::memory_order_release)) return gp;
   }
-}
-}  // namespace
-
-G* runqget(P* pp, bool* inherit) {
-  G* next = pp->runnext.load(std::memory_order_relaxed);
-  if (next != nullptr) {
-    if (pp->solo) {
-      pp->runnext.store(nullptr, std::memory_order_relaxed);
-      *inherit = true;
-      return next;
-    }
-    if (pp->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) {
-      *inherit = true;
-      return next;
-    }
-  }
-  *inherit = false;
-  // New Gs first, but the ring every 61st schedule (see the top).
-  if (pp->fairtick == 0) {
-    if (G* gp = ringget(pp)) return gp;
-    return lifoget(pp);
-  }
-  if (G* gp = lifoget(pp)) return gp;
-  return ringget(pp);
 }
 
 // runqsteal: steal half of p2's Gs into pp's queue; return one to run.

@@ -256,8 +256,7 @@ std::uint32_t fastrand();
 // Run queues (runq.cpp). Local queues: runqput/runqget by the owner only.
 bool runqempty(P* pp);
 std::uint32_t runqlen(P* pp);  // Gs in the ring and the LIFO (not runnext); racy, for traces
-void runqput(Sched& s, P* pp, G* gp, bool next);
-G* runqget(P* pp, bool* inherit);
+// runqput, runqget: inline, in runq.hpp (included at the end).
 G* runqsteal(P* pp, P* p2, bool steal_next);
 // Global queue and idle Ps: sched.lock held.
 void globrunqput(Sched& s, G* gp);
@@ -352,3 +351,5 @@ void timers_clear(TimerHeap& h);
 void timers_changed(Sched& s);  // proc.cpp: a nearer timer was added
 
 }  // namespace gort::rt
+
+#include "runq.hpp"  // the owner's fast paths, which need all of the above
