@@ -63,6 +63,7 @@
 #include "cpuprof.hpp"
 #include "os.hpp"
 #include "signal.hpp"
+#include "solo.hpp"
 
 // The current G (runtime.hpp: getg/setg). Initial-exec: the signal handler
 // reads it, and a dynamic TLS access could call __tls_get_addr, which may
@@ -850,8 +851,8 @@ void gosched() {
   M* mp = gp != nullptr ? gp->m : nullptr;
   if (mp == nullptr || mp->p == nullptr || gp == mp->g0) fatal("yield outside a goroutine of gort::run");
   gp->preempt.store(false, std::memory_order_relaxed);
-  // A solo P switches straight to the next G (solo.cpp), or runs on when
-  // there is none.
+  // A solo P switches straight to the next G (solo.hpp, inline), or runs
+  // on when there is none.
   if (kSoloSwitch && mp->p->solo && yield_solo(gp)) return;
   // Nothing else could run here (no goroutine queued on this P or globally,
   // no timer that might be due): switching to the scheduler would only

@@ -72,7 +72,9 @@ inline void runqput(Sched& s, P* pp, G* gp, bool next) {
 
 // runqget: owner only. *inherit: a runnext G inherits the current time
 // slice. New Gs first, but the ring every 61st schedule (runq.cpp).
-inline G* runqget(P* pp, bool* inherit) {
+// Always inline: GCC otherwise keeps it a call, and *inherit goes through
+// memory (a yield between two goroutines: 18.1 -> 16.6 ns inline, amd64).
+__attribute__((always_inline)) inline G* runqget(P* pp, bool* inherit) {
   G* next = pp->runnext.load(std::memory_order_relaxed);
   if (next != nullptr) {
     if (pp->solo) {

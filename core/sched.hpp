@@ -191,17 +191,16 @@ Sched* current_sched();
 // deadlock reports. A G must be made runnable again with goready. Inline,
 // with mcall (runtime.hpp says why).
 void park_m(G* gp);
-// park_solo/yield_solo: gopark and gosched on a solo P, which switch from
-// goroutine to goroutine without g0 when they can (solo.cpp), where the
-// CPU port has gort_swap (kSoloSwitch); false, having done nothing, when
-// the caller must take the usual path.
+// park_solo (and yield_solo, solo.hpp): gopark and gosched on a solo P,
+// which switch from goroutine to goroutine without g0 when they can
+// (solo.cpp), where the CPU port has gort_swap (kSoloSwitch); false, having
+// done nothing, when the caller must take the usual path.
 #if defined(GORT_ARCH_SWAP)
 inline constexpr bool kSoloSwitch = true;
 #else
 inline constexpr bool kSoloSwitch = false;
 #endif
 bool park_solo(G* gp, bool (*unlockf)(G*, void*), void* lock, const char* reason, bool small);
-bool yield_solo(G* gp);
 [[noreturn]] void gopark_misuse(const char* reason);
 // small: unlockf is a few instructions (a lock's release) and may run on
 // the goroutine's own stack.

@@ -31,6 +31,9 @@
 //     global queue, the ring's turn) run as often as they would have.
 // unlockf runs on g0's stack (systemstack), as in park_m, unless the
 // caller says it is small (gopark_unlock's: one store).
+// A yield's part (solo_ok, yield_solo) is inline in solo.hpp; a park's is
+// here, out of line, so that every park switches from one call site, and
+// every yield from another (gosched's).
 //
 // While the switch is under way (between setg and the move of sp) a
 // signal handler finds the current G from sp (signal.cpp, sigfetchg):
@@ -42,26 +45,13 @@
 // stack after the switch (each resume point would have to run the leaving
 // G's unlockf: mcall's return, goentry, this file's swap; and a G readied
 // while its unlockf is still pending must not be run elsewhere).
-#include "sched.hpp"
+#include "solo.hpp"
 
 #if defined(GORT_ARCH_SWAP)
 
 namespace gort::rt {
 
 namespace {
-
-// solo_ok: whether this hand-off may skip the scheduler (see the top).
-inline bool solo_ok(M* mp, P* pp) {
-  Sched& s = *mp->sched;
-  if (mp->lockedg != nullptr) return false;
-  if (s.runqsize.load(std::memory_order_relaxed) != 0 || timers_pending(s.timers) ||
-      s.exiting.load(std::memory_order_relaxed))
-    return false;
-  // The scheduler's fairness tick comes round: let it run (it bumps it).
-  if (pp->fairtick + 1 == kFairTicks) return false;
-  ++pp->fairtick;
-  return true;
-}
 
 // solo_run_next: on g0, after a solo hand-off found a next G it cannot
 // switch to directly (never run, or locked to another M). The leaving G is
@@ -79,8 +69,10 @@ void solo_run_next(G* gp) {
   execute(next, inherit);
 }
 
-// solo_switch: switch from gp, published already, to next, taken from the
-// run queue; returns when gp is resumed, on whatever M.
+}  // namespace
+
+// solo_switch (solo.hpp): switch from gp, published already, to next, taken
+// from the run queue; returns when gp is resumed, on whatever M.
 __attribute__((noinline)) void solo_switch(G* gp, G* next, bool inherit) {
   M* mp = gp->m;
   if (next->sched.sp == 0 || (next->lockedm != nullptr && next->lockedm != mp)) {
@@ -100,8 +92,6 @@ __attribute__((noinline)) void solo_switch(G* gp, G* next, bool inherit) {
   // Resumed (by a gogo from g0 or from another solo switch).
   race::switch_end(gp->race);
 }
-
-}  // namespace
 
 bool park_solo(G* gp, bool (*unlockf)(G*, void*), void* lock, const char* reason, bool small) {
   M* mp = gp->m;
@@ -133,20 +123,6 @@ bool park_solo(G* gp, bool (*unlockf)(G*, void*), void* lock, const char* reason
     mcall(&park_m);
     return true;
   }
-  solo_switch(gp, next, inherit);
-  return true;
-}
-
-bool yield_solo(G* gp) {
-  M* mp = gp->m;
-  P* pp = mp->p;
-  if (!solo_ok(mp, pp)) return false;
-  // gosched_m's steps, on gp's stack: the next G, then gp at the tail.
-  bool inherit = false;
-  G* next = runqget(pp, &inherit);
-  if (next == nullptr) return true;  // nothing else could run (solo_ok: no global work, no timer)
-  gp->status.store(Gstatus::runnable, std::memory_order_relaxed);
-  runqput(*mp->sched, pp, gp, false);
   solo_switch(gp, next, inherit);
   return true;
 }
