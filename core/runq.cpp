@@ -182,11 +182,7 @@ void runqput_full(Sched& s, P* pp, G* gp) {
   for (;;) {
     std::uint32_t head = pp->runqhead.load(std::memory_order_acquire);
     std::uint32_t tail = pp->runqtail.load(std::memory_order_relaxed);
-    if (tail - head < kRunqSize) {
-      pp->runq[tail % kRunqSize].store(gp, std::memory_order_relaxed);
-      pp->runqtail.store(tail + 1, std::memory_order_release);
-      return;
-    }
+    if (tail - head < kRunqSize && ringput(pp, gp)) return;  // a thief made room
     // On the system stack: its batch is 1 KiB (64-bit) and it takes the
     // scheduler's lock, and `go` runs it on the spawner's stack, which
     // may be the smallest class (Go's newproc runs on g0 too).

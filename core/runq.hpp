@@ -44,6 +44,16 @@ inline G* ringget(P* pp) {
   return gp;
 }
 
+// ringput: gp at the tail of pp's ring, if it has room; owner only.
+inline bool ringput(P* pp, G* gp) {
+  std::uint32_t head = pp->runqhead.load(std::memory_order_acquire);
+  std::uint32_t tail = pp->runqtail.load(std::memory_order_relaxed);
+  if (tail - head >= kRunqSize) return false;
+  pp->runq[tail % kRunqSize].store(gp, std::memory_order_relaxed);
+  pp->runqtail.store(tail + 1, std::memory_order_release);
+  return true;
+}
+
 // runqput: owner only. next: into runnext, kicking its old G to the queue.
 // The runnext exchange is seq_cst: it is the store that publishes gp before
 // wakep reads npidle/nmspinning (see wakep).
@@ -60,14 +70,7 @@ inline void runqput(Sched& s, P* pp, G* gp, bool next) {
     // A new G pushed out of runnext: depth first (runq.cpp).
     if (gp->sched.sp == 0 && lifoput(pp, gp)) return;
   }
-  std::uint32_t head = pp->runqhead.load(std::memory_order_acquire);
-  std::uint32_t tail = pp->runqtail.load(std::memory_order_relaxed);
-  if (tail - head < kRunqSize) {
-    pp->runq[tail % kRunqSize].store(gp, std::memory_order_relaxed);
-    pp->runqtail.store(tail + 1, std::memory_order_release);
-    return;
-  }
-  runqput_full(s, pp, gp);
+  if (!ringput(pp, gp)) runqput_full(s, pp, gp);
 }
 
 // runqget: owner only. *inherit: a runnext G inherits the current time
