@@ -69,6 +69,16 @@ void solo_run_next(G* gp) {
   execute(next, inherit);
 }
 
+// unlock_on_g0: park_solo's unlockf(gp, lock) on g0's stack. Out of
+// line: the lambda takes the address of what it captures, and inline that
+// kept park_solo's arguments in its frame (stores and reloads) on the
+// small unlockf's path too, every channel park.
+__attribute__((noinline)) bool unlock_on_g0(bool (*unlockf)(G*, void*), G* gp, void* lock) {
+  bool parked = true;
+  systemstack([&] { parked = unlockf(gp, lock); });
+  return parked;
+}
+
 }  // namespace
 
 // solo_switch (solo.hpp): switch from gp, published already, to next, taken
@@ -104,12 +114,7 @@ bool park_solo(G* gp, bool (*unlockf)(G*, void*), void* lock, const char* reason
   // left (sleep's adds a timer, which may grow the heap and wake an M).
   gp->status.store(Gstatus::waiting, std::memory_order_relaxed);
   if (unlockf != nullptr) {
-    bool parked = true;
-    if (small)
-      parked = unlockf(gp, lock);
-    else
-      systemstack([&] { parked = unlockf(gp, lock); });
-    if (!parked) {
+    if (!(small ? unlockf(gp, lock) : unlock_on_g0(unlockf, gp, lock))) {
       gp->status.store(Gstatus::running, std::memory_order_relaxed);
       return true;
     }
