@@ -10,6 +10,7 @@
 //              work-sharing schedulers need every thread to take part, and
 //              a fiber created on one thread cannot be joined from the
 //              other without that).
+//   spawn1     not a goal, shown for context: spawn on 1 P.
 //   pingpong   unbuffered channel round trip on 1 P: main sends on ping,
 //              an echo goroutine receives and sends back on pong. ns per
 //              round trip (two channel handoffs, two switches each way).
@@ -157,12 +158,17 @@ bool gort_spawn_n(std::int64_t n) {
   return ran.load() == n;
 }
 
-void gort_spawn(benchmark::State& state) {
-  in_gort(state, 2, "not every goroutine ran", [](std::int64_t n) {
+void spawn_on(benchmark::State& state, int procs) {
+  in_gort(state, procs, "not every goroutine ran", [](std::int64_t n) {
     gort_spawn_n(4 * kSpawnBatch);  // warm-up: the second M, stacks, G structs
     return timed([n] { return gort_spawn_n(n); });
   });
 }
+
+void gort_spawn(benchmark::State& state) { spawn_on(state, 2); }
+// For context: the same on one P (no thief, no wake-ups, no cache lines
+// crossing CPUs), against which spawn on 2 Ps shows what the second P adds.
+void gort_spawn1(benchmark::State& state) { spawn_on(state, 1); }
 
 Window gort_pingpong_n(std::int64_t n) {
   gort::chan<std::int64_t> ping, pong;
@@ -532,6 +538,7 @@ void boost_fiber_fib27(benchmark::State& state) {
 
 // Registered pairwise so that peers run back to back.
 BENCHMARK(gort_spawn)->UseManualTime();
+BENCHMARK(gort_spawn1)->UseManualTime();
 BENCHMARK(boost_fiber_spawn)->UseManualTime();
 BENCHMARK(gort_pingpong)->UseManualTime();
 BENCHMARK(boost_fiber_pingpong)->UseManualTime();

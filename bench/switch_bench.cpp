@@ -215,6 +215,45 @@ void gort_swap_with_setg(benchmark::State& state) {
   if (check_count(state, mine)) report_switches(state, 2);
 }
 BENCHMARK(gort_swap_with_setg);
+
+#if GORT_BENCH_SWAP_NOFP
+// The same loop through gort_bench_swap_nofp: gort_swap without saving and
+// loading MXCSR and the x87 control word (swap_nofp_amd64.S; not gort's,
+// which keeps both per goroutine). Against gort_swap_with_setg in the same
+// run: what that promise costs a switch.
+extern "C" void gort_bench_swap_nofp(Gobuf* save, const Gobuf* to);
+
+__attribute__((noinline)) void swap_nofp_to(G* from, G* to) {
+  rt::setg(to);
+  gort_bench_swap_nofp(&from->sched, &to->sched);
+}
+
+__attribute__((noinline)) void swap_nofp_loop(G* me, G* other, std::int64_t n, std::int64_t* count) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    ++*count;
+    swap_nofp_to(me, other);
+  }
+}
+
+void peer_swap_nofp(void* arg) {
+  auto* p = static_cast<Pair*>(arg);
+  std::int64_t ignored = 0;
+  swap_nofp_loop(p->peer, p->main, INT64_MAX, &ignored);
+}
+
+void gort_swap_nofp_with_setg(benchmark::State& state) {
+  G* z = rt::adopt_thread();
+  Pair p{z, nullptr, 0};
+  Goroutine peer(&peer_swap_nofp, &p);
+  p.peer = peer.g();
+  std::int64_t mine = 0;
+  while (state.KeepRunningBatch(1000)) swap_nofp_loop(z, p.peer, 1000, &mine);
+  z->sched = Gobuf{};
+  if (rt::getg() != z) state.SkipWithError("getg() is not g0 after the loop");
+  if (check_count(state, mine)) report_switches(state, 2);
+}
+BENCHMARK(gort_swap_nofp_with_setg);
+#endif
 #endif
 
 // ---- (b) mcall round trip ------------------------------------------------

@@ -22,8 +22,8 @@
 #   --min-time S  Google Benchmark's --benchmark_min_time and go test's
 #                 -benchtime, seconds per run (1)
 #   --rows REGEX  only the rows whose key matches (keys: switch0 switch
-#                 switchg mcall systemstack spawn pingpong pingpong2 yield2
-#                 skynet fib27 yield parked)
+#                 switchg switchnofp mcall systemstack spawn spawn1 pingpong
+#                 pingpong2 yield2 skynet fib27 yield parked)
 # Environment: GORT_BENCH_BUILD: a build tree other than build/native
 # (already configured). Raw results: build/kit-logs/sched-bench.json (every
 # run), log: build/kit-logs/sched-bench.log.
@@ -126,9 +126,15 @@ ROWS = [
     ("switch0", "switch, bare (gosave + gogo)", "gort_gosave_gogo", SW, None, None),
     ("switch", "switch as the scheduler does it (+ current G)", SCHED_SWITCH, SW, "ctx", 0.8),
     ("switchg", "(context) switch through gosave + gogo (+ current G)", "gort_switch_with_setg", SW, None, None),
+] + ([
+    # What the FP-control promise costs: the scheduler's switch without it
+    # (bench/swap_nofp_amd64.S; not gort's switch, amd64 only).
+    ("switchnofp", "(context) the same without FP control (not gort)", "gort_swap_nofp_with_setg", SW, None, None),
+] if "gort_swap_nofp_with_setg" in listed else []) + [
     ("mcall", "mcall round trip, per switch", "gort_mcall_roundtrip", SW, None, None),
     ("systemstack", "systemstack round trip, per switch", "gort_systemstack_roundtrip", SW, None, None),
     ("spawn", "spawn + complete, 2 Ps", "gort_spawn", {"go": "Spawn", "fiber": "boost_fiber_spawn"}, "go", 0.25),
+    ("spawn1", "(context) spawn + complete, 1 P", "gort_spawn1", {"go": "Spawn1"}, None, None),
     ("pingpong", "chan ping-pong round trip, 1 P", "gort_pingpong",
      {"go": "PingPong", "fiber": "boost_fiber_pingpong"}, "go", 0.25),
     ("pingpong2", "chan ping-pong round trip, 2 Ps", "gort_pingpong2",
@@ -286,6 +292,9 @@ print("  Switch rows: ns per one-way switch; Boost.Context: fiber::resume; ucont
 print("  which also saves and restores the signal mask (a system call). The scheduler's switch is")
 print("  %s: %s." % (SCHED_SWITCH, "setg + gort_swap, a solo P's direct switch from goroutine to goroutine"
                    if SCHED_SWITCH == "gort_swap_with_setg" else "setg + gosave/gogo (no gort_swap in this port)"))
+if any(r[0] == "switchnofp" for r in ROWS):
+    print("  (context) without FP control: the same switch minus saving and loading MXCSR and the x87")
+    print("  control word, which gort keeps per goroutine (bench/swap_nofp_amd64.S): what that costs.")
 print("  Go: %s, GOMAXPROCS as in the row." % (go_version or "not installed"))
 print("  Boost.Fiber: one thread, pooled 64 KiB stacks (ping-pong on 2 Ps: two threads); skynet and")
 print("  fib(27) under a LIFO scheduler (bench/sched_bench.cpp).")

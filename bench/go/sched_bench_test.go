@@ -1,7 +1,7 @@
 // Go peers of bench/sched_bench.cpp: the same scheduler benchmarks with
 // goroutines, sync.WaitGroup, unbuffered channels and runtime.Gosched. Each
 // sets GOMAXPROCS itself (2 for spawn, pingpong2, skynet and fib27, 1 for
-// pingpong and yield) and restores it afterwards, so one `go test -bench .`
+// spawn1, pingpong and yield) and restores it afterwards, so one `go test -bench .`
 // runs them all:
 //
 //	GO111MODULE=on GOFLAGS= GOPROXY=off go test -bench . -benchtime 1s -count 3 sched_bench_test.go
@@ -70,6 +70,18 @@ func spawnN(n int) int64 {
 
 func BenchmarkSpawn(b *testing.B) {
 	procs(b, 2)
+	spawnN(4 * spawnBatch) // warm-up
+	b.ResetTimer()
+	cpu := cpuPerOp(b)
+	if spawnN(b.N) != int64(b.N) {
+		b.Fatal("not every goroutine ran")
+	}
+	cpu()
+}
+
+// BenchmarkSpawn1: the same on 1 P (context for Spawn).
+func BenchmarkSpawn1(b *testing.B) {
+	procs(b, 1)
 	spawnN(4 * spawnBatch) // warm-up
 	b.ResetTimer()
 	cpu := cpuPerOp(b)
