@@ -19,8 +19,10 @@
 // from the other end, one at a time: the oldest child, the biggest subtree
 // (a Chase-Lev deque over a fixed ring, as Cilk's). Gs that have run
 // (readied, yielded) keep the FIFO ring; one schedule in 61 takes the ring
-// first (the tick, P::fairtick, on which findrunnable also serves the
-// global queue first), so new work cannot starve it, and a yield waits behind at most
+// first, then the LIFO, and runnext last (the tick, P::fairtick, on which
+// findrunnable also serves the global queue first), so new work cannot
+// starve it, nor a chain of goroutines each starting the next through
+// runnext starve the rest, and a yield waits behind at most
 // that many goroutines, as Go's does (its Gosched goes to the global
 // queue, served first every 61st tick). A full LIFO spills into the ring. Go has no LIFO: its queue
 // runs such trees breadth first. Rejected: popping the ring's tail (the

@@ -134,11 +134,13 @@ struct M {
   void* waitlock = nullptr;
   void (*mcallfn)(G*) = nullptr;  // mcall's fn, when a sanitizer needs a trampoline
   // Direct switches on a solo P (solo.cpp): the G being left, whose stack
-  // sp is on until the switch completes (for sigfetchg); a next G that
-  // must be run from g0 after all.
+  // sp is on until the switch completes (for sigfetchg).
   G* solo_prev = nullptr;
-  G* solo_next = nullptr;
-  bool solo_inherit = false;
+  // A G taken from the run queue on a goroutine's stack (a solo P's direct
+  // switch, a goroutine's end: goexit_direct) that g0 must run after all
+  // (run_handoff), and whether it inherits the time slice.
+  G* handoff = nullptr;
+  bool handoff_inherit = false;
   // Signals (signal.cpp).
   os::SigStack sigstack_prev;  // the thread's alternate stack before minit
   bool sigstack_ours = false;  // gsignal's stack came from stackalloc

@@ -49,6 +49,7 @@ struct P {
   // plain loads and stores, and readying a G wakes nobody (runq.cpp).
   bool solo = false;
   std::uint64_t solo_switches = 0;  // direct switches made (for tests)
+  std::uint64_t direct_starts = 0;  // new Gs started by goexit_direct (for tests)
   // This P's share of the goroutine count (started here minus ended here;
   // only the owner writes it): an exit touches no shared counter.
   std::atomic<std::int64_t> gcount{0};
@@ -284,6 +285,9 @@ void wake_timed_m(Sched& s);
 void stopm();
 [[noreturn]] void schedule();
 [[noreturn]] void execute(G* gp, bool inherit);
+// run_handoff: on g0, run mp->handoff, a G taken from the run queue on a
+// goroutine's stack (M::handoff); its locked M's if it has one.
+[[noreturn]] void run_handoff(M* mp);
 // execute_on: what running gp on mp (holding pp) means before the switch:
 // mp's current G, gp's M and status; a new time slice unless inherited.
 // execute's first half, and a solo P's direct switch's (solo.cpp).

@@ -59,14 +59,7 @@ namespace {
 void solo_run_next(G* gp) {
   M* mp = gp->m;
   mp->curg = nullptr;
-  G* next = mp->solo_next;
-  bool inherit = mp->solo_inherit;
-  mp->solo_next = nullptr;
-  if (next->lockedm != nullptr && next->lockedm != mp) {
-    startlockedm(next);
-    schedule();
-  }
-  execute(next, inherit);
+  run_handoff(mp);
 }
 
 // unlock_on_g0: park_solo's unlockf(gp, lock) on g0's stack. Out of
@@ -86,8 +79,8 @@ __attribute__((noinline)) bool unlock_on_g0(bool (*unlockf)(G*, void*), G* gp, v
 __attribute__((noinline)) void solo_switch(G* gp, G* next, bool inherit) {
   M* mp = gp->m;
   if (next->sched.sp == 0 || (next->lockedm != nullptr && next->lockedm != mp)) {
-    mp->solo_next = next;
-    mp->solo_inherit = inherit;
+    mp->handoff = next;
+    mp->handoff_inherit = inherit;
     mcall(&solo_run_next);
     return;
   }

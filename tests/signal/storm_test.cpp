@@ -1,5 +1,6 @@
 // A signal storm (10^5 natively, 10^4 under emulation) during channel
-// ping-pong and during mcall/gogo switches corrupts nothing: the
+// ping-pong, during mcall/gogo switches and while goroutines end and start
+// corrupts nothing: the
 // checksums hold. The handler allocates nothing meanwhile (malloc_check.cpp
 // ends the process if it does). Signals go to the process and to each of
 // gort's threads by pthread_kill, from a thread gort did not create.
@@ -176,6 +177,56 @@ void yield_storm(int procs) {
 
 TEST(SignalStorm, DuringMcallAndGogoSwitches) { yield_storm(2); }
 TEST(SignalStorm, DuringYieldsOnASoloP) { yield_storm(1); }
+
+// Goroutines end and new ones start on their stacks (core/proc.cpp,
+// goexit_direct), where the handler may land between the new goroutine
+// becoming current and the move of sp to its first frame, while the
+// ending one's frames are still below sp.
+void spawn_storm(int procs) {
+  GORT_SKIP_IF_SIGNAL_RETURN_LOSES_TLS();
+  IgnoreLateSignals ignore;
+  Storm storm;
+  long expect = 0;
+  std::atomic<long> sum{0};
+  run(
+      [&] {
+        chan<int> sigs(1024);
+        ASSERT_TRUE(signal::notify(sigs, {SIGUSR1}));
+        WaitGroup drained;
+        drained.add(1);
+        go([sigs, &drained] {
+          for (int v : sigs) (void)v;
+          drained.done();
+        });
+        storm.start();
+        storm.add_target(pthread_self());
+        for (long i = 0; !storm.done; ++i) {
+          WaitGroup wg;
+          for (long k = 0; k < 64; ++k) {
+            long v = i * 64 + k;
+            expect += v * 5 + 3;
+            wg.add(1);
+            go([&, v] {
+              long x = v * 5 + 3;  // computed across the handler's landing
+              sum.fetch_add(x);
+              if (v % 4096 == 0) storm.add_target(pthread_self());
+              wg.done();
+            });
+          }
+          wg.wait();
+        }
+        storm.finish();
+        signal::stop(sigs);
+        sigs.close();
+        drained.wait();
+      },
+      Config{procs});
+  EXPECT_EQ(sum.load(), expect) << "a goroutine's result went wrong across its start";
+  EXPECT_EQ(storm.sent.load(), kSignals);
+}
+
+TEST(SignalStorm, DuringGoroutineEndsAndStarts) { spawn_storm(2); }
+TEST(SignalStorm, DuringGoroutineEndsAndStartsOnASoloP) { spawn_storm(1); }
 
 }  // namespace
 }  // namespace gort::test
