@@ -133,6 +133,10 @@ struct M {
   bool (*waitunlockf)(G*, void*) = nullptr;
   void* waitlock = nullptr;
   void (*mcallfn)(G*) = nullptr;  // mcall's fn, when a sanitizer needs a trampoline
+  // Channels made minus channels released on this M (chan.cpp, chans_live),
+  // written by the M's own thread only; folded into the global count when
+  // the M is freed.
+  std::atomic<std::int64_t> chans{0};
   // Direct switches on a solo P (solo.cpp): the G being left, whose stack
   // sp is on until the switch completes (for sigfetchg).
   G* solo_prev = nullptr;

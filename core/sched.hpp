@@ -256,7 +256,9 @@ const char* check_allocator_integrity();
 // watchdog's last word; the picture may be torn, never a crash).
 void debug_dump();
 // chans_live: channels made and not yet released (chan.cpp; for tests).
+// chans_fold: a freed M's share of that count into the global one.
 std::int64_t chans_live();
+void chans_fold(M* mp);
 // fastrand: per-M pseudo-random numbers.
 std::uint32_t fastrand();
 
