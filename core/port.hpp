@@ -175,7 +175,12 @@
 //                  below stack_hi, so that gogo(buf) enters fn(arg) with the
 //                  ABI's entry alignment and a return from fn lands in
 //                  goexit. The new G's FP control state is the caller's at
-//                  this call; its frame pointer is zero.
+//                  this call; its frame pointer is zero. It writes to the
+//                  stack only within that first frame's slots (the pushed
+//                  return address, a back chain), never below them: the
+//                  runtime calls it on the very stack it lays out, from a
+//                  goroutine that has just ended there (proc.cpp,
+//                  goexit_direct), whose live frames lie below.
 //   goexit         Never called: gort_goexit_ra, a label one instruction
 //                  into it, is the return address of a new G's first frame
 //                  (an unwinder looks up ra-1, which must fall inside

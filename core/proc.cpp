@@ -45,7 +45,9 @@
 // - A new G gets its stack when it first runs, not when it is created, so a
 //   burst of spawns costs G structs, not stacks. A finished G's stack goes
 //   back to the P's stack cache at once (gfput), so that the next G to
-//   *start* reuses it.
+//   *start* reuses it; when that next G is the one its P runs next, it
+//   takes the stack straight from the ending G and starts there, without
+//   the trip through g0 (goexit_direct).
 //
 // Rejected: a global run queue only (contention, Go 1.0's lesson); locking
 // the P's queue (the CAS queue is cheaper and never blocks a thief); waking
