@@ -114,6 +114,13 @@ int run(F main, Config cfg = {}) {
 }
 
 // go: start f() in a new goroutine. f is moved into the goroutine.
+// Each goroutine keeps its own FP control state (rounding mode, exception
+// masks, flush-to-zero) across every switch. A new goroutine does not yet
+// start with its creator's, as a new thread would: it starts with the
+// state the thread it first runs on was left in, which may be another
+// goroutine's that changed it (fesetround) and parked or ended there. If
+// your code changes the FP environment anywhere, set it at the start of
+// each goroutine that depends on it.
 template <class F>
 void go(F&& f) {
   using Fn = std::decay_t<F>;
