@@ -72,6 +72,29 @@ struct Storm {
   }
 };
 
+// SignalSink: the storm's SIGUSR1s delivered to a channel (signal::notify)
+// and read by a goroutine, so that notify's path runs under the storm too.
+// Made, started and stopped in a run's main goroutine; stop() returns once
+// the reader has ended (its channel handle is then not left to the run's end).
+struct SignalSink {
+  chan<int> sigs = chan<int>(1024);
+  WaitGroup drained;
+  [[nodiscard]] bool start() {
+    if (!signal::notify(sigs, {SIGUSR1})) return false;
+    drained.add(1);
+    go([sigs = sigs, this] {
+      for (int v : sigs) (void)v;
+      drained.done();
+    });
+    return true;
+  }
+  void stop() {
+    signal::stop(sigs);
+    sigs.close();
+    drained.wait();
+  }
+};
+
 // procs 2: hand-offs through g0 (mcall, gogo); procs 1: a solo P's direct
 // switches (core/solo.cpp), where the handler may land between setg and the
 // move of sp from one goroutine's stack to the other's.
@@ -139,14 +162,8 @@ void yield_storm(int procs) {
   std::atomic<int> bad{0};
   run(
       [&] {
-        chan<int> sigs(1024);
-        ASSERT_TRUE(signal::notify(sigs, {SIGUSR1}));
-        WaitGroup drained;  // the drainer ends before main does: its handle is not abandoned
-        drained.add(1);
-        go([sigs, &drained] {
-          for (int v : sigs) (void)v;
-          drained.done();
-        });
+        SignalSink sink;
+        ASSERT_TRUE(sink.start());
         storm.start();
         WaitGroup wg;
         for (int g = 0; g < 4; ++g) {
@@ -166,9 +183,7 @@ void yield_storm(int procs) {
         }
         wg.wait();
         storm.finish();
-        signal::stop(sigs);
-        sigs.close();
-        drained.wait();
+        sink.stop();
       },
       Config{procs});
   EXPECT_EQ(bad.load(), 0) << "a goroutine's running sum went wrong across switches";
@@ -190,14 +205,8 @@ void spawn_storm(int procs) {
   std::atomic<long> sum{0};
   run(
       [&] {
-        chan<int> sigs(1024);
-        ASSERT_TRUE(signal::notify(sigs, {SIGUSR1}));
-        WaitGroup drained;
-        drained.add(1);
-        go([sigs, &drained] {
-          for (int v : sigs) (void)v;
-          drained.done();
-        });
+        SignalSink sink;
+        ASSERT_TRUE(sink.start());
         storm.start();
         storm.add_target(pthread_self());
         for (long i = 0; !storm.done; ++i) {
@@ -216,9 +225,7 @@ void spawn_storm(int procs) {
           wg.wait();
         }
         storm.finish();
-        signal::stop(sigs);
-        sigs.close();
-        drained.wait();
+        sink.stop();
       },
       Config{procs});
   EXPECT_EQ(sum.load(), expect) << "a goroutine's result went wrong across its start";
