@@ -184,36 +184,46 @@ BENCHMARK(gort_switch_with_setg);
 // or yielding goroutine sits in solo_switch): one loop function runs on
 // both sides, so each gort_swap returns where the other side's call
 // returns, which is what its return prediction relies on.
+// Swap is gort_swap, or (below) the benchmark's copy of it without FP
+// control; each instantiation is its own pair of out-of-line functions.
+using SwapFn = void (*)(Gobuf*, const Gobuf*);
+
+template <SwapFn Swap>
 __attribute__((noinline)) void swap_to(G* from, G* to) {
   rt::setg(to);
-  gort_swap(&from->sched, &to->sched);
+  Swap(&from->sched, &to->sched);
 }
 
+template <SwapFn Swap>
 __attribute__((noinline)) void swap_loop(G* me, G* other, std::int64_t n, std::int64_t* count) {
   for (std::int64_t i = 0; i < n; ++i) {
     ++*count;
-    swap_to(me, other);
+    swap_to<Swap>(me, other);
   }
 }
 
+template <SwapFn Swap>
 void peer_swap(void* arg) {
   auto* p = static_cast<Pair*>(arg);
   std::int64_t ignored = 0;
-  swap_loop(p->peer, p->main, INT64_MAX, &ignored);
+  swap_loop<Swap>(p->peer, p->main, INT64_MAX, &ignored);
 }
 
-void gort_swap_with_setg(benchmark::State& state) {
+template <SwapFn Swap>
+void swap_with_setg(benchmark::State& state) {
   G* z = rt::adopt_thread();
   Pair p{z, nullptr, 0};
-  Goroutine peer(&peer_swap, &p);
+  Goroutine peer(&peer_swap<Swap>, &p);
   p.peer = peer.g();
   std::int64_t mine = 0;
-  while (state.KeepRunningBatch(1000)) swap_loop(z, p.peer, 1000, &mine);
+  while (state.KeepRunningBatch(1000)) swap_loop<Swap>(z, p.peer, 1000, &mine);
   z->sched = Gobuf{};
   if (rt::getg() != z) state.SkipWithError("getg() is not g0 after the loop");
   // The peer's count is its loop's: it resumed once per switch of ours.
   if (check_count(state, mine)) report_switches(state, 2);
 }
+
+void gort_swap_with_setg(benchmark::State& state) { swap_with_setg<&gort_swap>(state); }
 BENCHMARK(gort_swap_with_setg);
 
 #if GORT_BENCH_SWAP_NOFP
@@ -223,35 +233,7 @@ BENCHMARK(gort_swap_with_setg);
 // run: what that promise costs a switch.
 extern "C" void gort_bench_swap_nofp(Gobuf* save, const Gobuf* to);
 
-__attribute__((noinline)) void swap_nofp_to(G* from, G* to) {
-  rt::setg(to);
-  gort_bench_swap_nofp(&from->sched, &to->sched);
-}
-
-__attribute__((noinline)) void swap_nofp_loop(G* me, G* other, std::int64_t n, std::int64_t* count) {
-  for (std::int64_t i = 0; i < n; ++i) {
-    ++*count;
-    swap_nofp_to(me, other);
-  }
-}
-
-void peer_swap_nofp(void* arg) {
-  auto* p = static_cast<Pair*>(arg);
-  std::int64_t ignored = 0;
-  swap_nofp_loop(p->peer, p->main, INT64_MAX, &ignored);
-}
-
-void gort_swap_nofp_with_setg(benchmark::State& state) {
-  G* z = rt::adopt_thread();
-  Pair p{z, nullptr, 0};
-  Goroutine peer(&peer_swap_nofp, &p);
-  p.peer = peer.g();
-  std::int64_t mine = 0;
-  while (state.KeepRunningBatch(1000)) swap_nofp_loop(z, p.peer, 1000, &mine);
-  z->sched = Gobuf{};
-  if (rt::getg() != z) state.SkipWithError("getg() is not g0 after the loop");
-  if (check_count(state, mine)) report_switches(state, 2);
-}
+void gort_swap_nofp_with_setg(benchmark::State& state) { swap_with_setg<&gort_bench_swap_nofp>(state); }
 BENCHMARK(gort_swap_nofp_with_setg);
 #endif
 #endif
