@@ -177,6 +177,7 @@ G* newcallbackg(Sched& s, M* mp, void (*fn)(void*), void* arg, bool foreign) {
   gp->fn_heap = false;
   gp->waitreason = "";
   gp->sched = Gobuf{};
+  fpctl_capture(gp->sched.regs);  // the calling thread's (sched.hpp)
   gp->callback = true;
   gp->callback_foreign = foreign;
   gp->labels = nullptr;

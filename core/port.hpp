@@ -57,6 +57,15 @@
 //                         the assembly; checked below and in gort_arch.h
 //   struct gort_arch::Regs  the callee-saved area of a Gobuf, as C++ sees it,
 //                         with a static_assert per GOBUF_<REG> offset
+//   gort_arch::fpctl_copy(Regs& to, const Regs& from)
+//                         copies the FP control slot(s) only (whatever
+//                         gosave stores there; nothing on a CPU without an
+//                         FP environment). Core gives a new goroutine the
+//                         state it was made with (run's caller's, a
+//                         callback's caller's) with it: read by a gosave,
+//                         kept across gostartcall at its first run
+//                         (sched.hpp, fpctl_capture; the FpInheritance
+//                         tests)
 //   GORT_TEST_NINT, GORT_TEST_NFP, GORT_TEST_NRET: how many 64-bit slots the
 //                         test helpers load: callee-saved integer registers,
 //                         callee-saved FP registers, return-value registers
@@ -175,12 +184,14 @@
 //                  below stack_hi, so that gogo(buf) enters fn(arg) with the
 //                  ABI's entry alignment and a return from fn lands in
 //                  goexit. The new G's FP control state is the caller's at
-//                  this call; its frame pointer is zero. It writes to the
-//                  stack only within that first frame's slots (the pushed
-//                  return address, a back chain), never below them: the
-//                  runtime calls it on the very stack it lays out, from a
-//                  goroutine that has just ended there (proc.cpp,
-//                  goexit_direct), whose live frames lie below.
+//                  this call (core then puts the one the G was made with
+//                  in its place: fpctl_copy above); its frame pointer is
+//                  zero. It writes to the stack only within that first
+//                  frame's slots (the pushed return address, a back
+//                  chain), never below them: the runtime calls it on the
+//                  very stack it lays out, from a goroutine that has just
+//                  ended there (proc.cpp, goexit_direct), whose live
+//                  frames lie below.
 //   goexit         Never called: gort_goexit_ra, a label one instruction
 //                  into it, is the return address of a new G's first frame
 //                  (an unwinder looks up ra-1, which must fall inside

@@ -543,7 +543,27 @@ void resetspinning(Sched& s, M* mp) {
 
 void goentry(void* arg);
 
+// first_frame: gp's first frame at the top of its stack (gostartcall),
+// with the FP control state it was made with (sched.hpp, fpctl_capture)
+// rather than the one in force here.
+inline void first_frame(G* gp, std::uintptr_t stack_hi) {
+  gort_arch::Regs creator;  // only its FP control slot is used
+  gort_arch::fpctl_copy(creator, gp->sched.regs);
+  gort_gostartcall(&gp->sched, &goentry, gp, stack_hi);
+  gort_arch::fpctl_copy(gp->sched.regs, creator);
+}
+
 }  // namespace
+
+// Out of line and on its own: gosave is returns_twice, which would
+// pessimize a caller it were inlined into. It returns once here (nothing
+// gogo's to b): all it is for is the FP control state, stored as the
+// port's gosave stores it, so that no port writes a second routine for it.
+__attribute__((noinline)) void fpctl_capture(gort_arch::Regs& r) {
+  Gobuf b;
+  gort_gosave(&b);
+  gort_arch::fpctl_copy(r, b.regs);
+}
 
 [[noreturn]] void execute(G* gp, bool inherit) {
   M* mp = getg()->m;
@@ -555,7 +575,7 @@ void goentry(void* arg);
     if (gp->stack.hi == 0) gp->stack = stackalloc(mp->sched->stack_size);
     gp->stack_lo = gp->stack.lo;
     gp->stack_hi = gp->stack.hi;
-    gort_gostartcall(&gp->sched, &goentry, gp, gp->stack.hi);
+    first_frame(gp, gp->stack.hi);
   }
   gogo(gp);
 }
@@ -806,9 +826,8 @@ void run_handoff(M* mp) {
 // (race.hpp). A next G that has run before (it has a stack of its own) is
 // handed to g0 (M::handoff), which runs it after goexit0 frees this stack.
 //
-// FP control: gostartcall gives the new G the FP control state in force,
-// this goroutine's, as on g0 after goexit's mcall (mcall does not load
-// g0's): no change.
+// FP control: the new G gets the one it was made with (first_frame), not
+// this goroutine's, which gostartcall alone would give it.
 namespace {
 
 // goexit_start: goexit_direct's second half, out of line: its frame and
@@ -831,7 +850,7 @@ namespace {
   gfput(*mp->sched, pp, gp);  // gp may be reused from here on: not touched again
   pgcount_add(pp, -1);
   ++pp->direct_starts;
-  gort_gostartcall(&next->sched, &goentry, next, st.hi);
+  first_frame(next, st.hi);
   gort_gogo(&next->sched);
   __builtin_unreachable();
 }
@@ -1031,6 +1050,7 @@ void newproc(void (*run)(void*), const Ops* ops, void* fobj) {
   race::fiber_new(gp->race, gp->goid);  // the go statement's edge: after everything above
   gp->waitreason = "";
   gp->sched = Gobuf{};
+  gort_arch::fpctl_copy(gp->sched.regs, s.fpctl);  // run's caller's (sched.hpp)
   gp->status.store(Gstatus::runnable, std::memory_order_relaxed);
   runqput(s, pp, gp, true);  // publishes gp with a seq_cst exchange (see wakep)
   if (!pp->solo) wakep(s);

@@ -323,6 +323,8 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
   mg->fn_obj = arg;
   mg->status = Gstatus::runnable;
   mg->alllink = nullptr;
+  fpctl_capture(s.fpctl);  // run's caller's: main's and every gort::go's (sched.hpp)
+  gort_arch::fpctl_copy(mg->sched.regs, s.fpctl);
   race::fiber_new(mg->race, mg->goid);  // after the caller's work: run's edge to main
   s.allgs = mg;
   s.ngoroutines.store(1, std::memory_order_relaxed);

@@ -132,6 +132,10 @@ struct Sched {
   std::int32_t ngfree = 0;
   std::atomic<std::int64_t> ngoroutines{0};  // plus every P's gcount: goroutine_count
   std::int64_t scavenge_delay = 0;
+  // The FP control state run's caller had (fpctl_capture, in the slots
+  // gort_arch::fpctl_copy names; the rest unused): every goroutine gort::go
+  // makes starts with it.
+  gort_arch::Regs fpctl{};
   // goidgen on a cache line of its own: every `go` writes it, and beside
   // the fields other Ps touch all the time (timers.next, read by every
   // schedule; the free G list; the goroutine count) each write took the
@@ -300,6 +304,18 @@ inline void execute_on(M* mp, P* pp, G* gp, bool inherit) {
   gp->preempt.store(false, std::memory_order_relaxed);
   if (!inherit) ++pp->schedtick;
 }
+// A goroutine's first FP control state (rounding mode, exception masks,
+// flush-to-zero), kept in its Gobuf before its first run and put back over
+// gostartcall's (proc.cpp, first_frame): for run's main goroutine and every
+// goroutine gort::go makes, the state run's caller had (Sched::fpctl), as
+// in Go, where no goroutine inherits another's; for a callback's, the
+// calling thread's. Never what its thread was left in by the goroutine
+// before it, which may have changed its own and parked or ended there.
+// Taking the creator's at each gort::go, as a new thread does, was
+// measured and not kept: the state's read (a gosave) made a spawn 6-8 ns
+// slower (46 -> 52-54 ns on 1 P, amd64).
+// fpctl_capture(r): the FP control state in force, into r's slots.
+void fpctl_capture(gort_arch::Regs& r);
 void checkdead(Sched& s);  // sched.lock held
 // The program can be called back from threads gort did not create
 // (cgocall.cpp): checkdead cannot prove a deadlock in it.

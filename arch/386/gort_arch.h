@@ -69,6 +69,12 @@ struct alignas(8) Regs {
   std::uint32_t mxcsr;
   std::uint16_t x87cw, pad;
 };
+// fpctl_copy: only the FP control state of a Regs (MXCSR and the x87 control word), as gosave
+// stores it: core gives a new goroutine its creator's (core/port.hpp).
+inline void fpctl_copy(Regs& to, const Regs& from) noexcept {
+  to.mxcsr = from.mxcsr;
+  to.x87cw = from.x87cw;
+}
 #define GORT_REG_AT(f, off) \
   static_assert(GOBUF_REGS + offsetof(Regs, f) == (off), #off)
 GORT_REG_AT(ebx, GOBUF_EBX);

@@ -114,6 +114,14 @@ struct alignas(8) Regs {
   std::uint64_t d8_d15[8];
 #endif
 };
+// fpctl_copy: only the FP control state of a Regs (FPSCR, as gosave stores
+// it; nothing without VFP): core gives a new goroutine its creator's
+// (core/port.hpp).
+inline void fpctl_copy([[maybe_unused]] Regs& to, [[maybe_unused]] const Regs& from) noexcept {
+#if GORT_ARM_VFP
+  to.fpscr = from.fpscr;
+#endif
+}
 static_assert(GOBUF_REGS + offsetof(Regs, lr) == GOBUF_LR, "GOBUF_LR");
 static_assert(GOBUF_REGS + offsetof(Regs, r4_r11) == GOBUF_R4, "GOBUF_R4");
 #if GORT_ARM_VFP

@@ -181,6 +181,11 @@ struct Regs {
   std::uint64_t d8_d15[8];
   std::uint64_t fpcr;
 };
+// fpctl_copy: only the FP control state of a Regs (FPCR), as gosave
+// stores it: core gives a new goroutine its creator's (core/port.hpp).
+inline void fpctl_copy(Regs& to, const Regs& from) noexcept {
+  to.fpcr = from.fpcr;
+}
 static_assert(GOBUF_REGS + offsetof(Regs, x19_x28) == GOBUF_X19, "GOBUF_X19");
 static_assert(GOBUF_X21 == GOBUF_X19 + 16 && GOBUF_X23 == GOBUF_X19 + 32 &&
                   GOBUF_X25 == GOBUF_X19 + 48 && GOBUF_X27 == GOBUF_X19 + 64,

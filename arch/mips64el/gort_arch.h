@@ -105,6 +105,11 @@ struct Regs {
   std::uint64_t f24, f25, f26, f27, f28, f29, f30, f31;
   std::uint64_t fcsr;
 };
+// fpctl_copy: only the FP control state of a Regs (FCSR), as gosave
+// stores it: core gives a new goroutine its creator's (core/port.hpp).
+inline void fpctl_copy(Regs& to, const Regs& from) noexcept {
+  to.fcsr = from.fcsr;
+}
 #define GORT_REG_AT(f, off) static_assert(GOBUF_REGS + offsetof(Regs, f) == (off), #off)
 GORT_REG_AT(ra, GOBUF_RA);
 GORT_REG_AT(s0, GOBUF_S0);

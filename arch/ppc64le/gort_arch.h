@@ -107,6 +107,12 @@ struct Regs {
   std::uint64_t f14_f31[18];
   std::uint64_t v20_v31[12][2];
 };
+// fpctl_copy: only the FP control state of a Regs (FPSCR's image and VSCR), as gosave
+// stores it: core gives a new goroutine its creator's (core/port.hpp).
+inline void fpctl_copy(Regs& to, const Regs& from) noexcept {
+  to.fpscr = from.fpscr;
+  to.vscr = from.vscr;
+}
 static_assert(GOBUF_REGS + offsetof(Regs, lr) == GOBUF_LR, "GOBUF_LR");
 static_assert(GOBUF_REGS + offsetof(Regs, r2) == GOBUF_R2, "GOBUF_R2");
 static_assert(GOBUF_REGS + offsetof(Regs, cr) == GOBUF_CR, "GOBUF_CR");

@@ -96,6 +96,11 @@ struct Regs {
   std::uint64_t fs0, fs1, fs2, fs3, fs4, fs5, fs6, fs7, fs8, fs9, fs10, fs11;
   std::uint64_t fcsr;
 };
+// fpctl_copy: only the FP control state of a Regs (fcsr), as gosave
+// stores it: core gives a new goroutine its creator's (core/port.hpp).
+inline void fpctl_copy(Regs& to, const Regs& from) noexcept {
+  to.fcsr = from.fcsr;
+}
 #define GORT_REG_AT(f, off) \
   static_assert(GOBUF_REGS + offsetof(Regs, f) == (off), #off)
 GORT_REG_AT(ra, GOBUF_RA);

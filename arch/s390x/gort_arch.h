@@ -94,6 +94,11 @@ struct Regs {
   std::uint64_t f8_f15[8];
   std::uint64_t fpc;  // zero-extended: the register is the slot's low word
 };
+// fpctl_copy: only the FP control state of a Regs (the FPC), as gosave
+// stores it: core gives a new goroutine its creator's (core/port.hpp).
+inline void fpctl_copy(Regs& to, const Regs& from) noexcept {
+  to.fpc = from.fpc;
+}
 static_assert(GOBUF_REGS + offsetof(Regs, r6_r14) == GOBUF_R6, "GOBUF_R6");
 static_assert(GOBUF_REGS + offsetof(Regs, r6_r14[8]) == GOBUF_R14, "GOBUF_R14");
 static_assert(GOBUF_R(14) == GOBUF_R14, "r6-r14 are contiguous (stmg/lmg)");

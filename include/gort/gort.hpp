@@ -115,12 +115,13 @@ int run(F main, Config cfg = {}) {
 
 // go: start f() in a new goroutine. f is moved into the goroutine.
 // Each goroutine keeps its own FP control state (rounding mode, exception
-// masks, flush-to-zero) across every switch. A new goroutine does not yet
-// start with its creator's, as a new thread would: it starts with the
-// state the thread it first runs on was left in, which may be another
-// goroutine's that changed it (fesetround) and parked or ended there. If
-// your code changes the FP environment anywhere, set it at the start of
-// each goroutine that depends on it.
+// masks, flush-to-zero) across every switch, and starts with the one the
+// thread that called gort::run had, as the main goroutine does: not its
+// creator's (as in Go, no goroutine inherits another's), and never what
+// another goroutine left on the thread it first runs on. To run every
+// goroutine in another mode, set it before gort::run; to run one in
+// another, set it in that goroutine. A callback's goroutine starts with
+// its calling thread's.
 template <class F>
 void go(F&& f) {
   using Fn = std::decay_t<F>;
