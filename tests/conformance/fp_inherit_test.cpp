@@ -42,7 +42,7 @@ struct EnvGuard {
 
 // Run's caller sets `run_env`. Main sets the other one and makes `first`
 // (into the run queue's ring) and then `changer` (runnext, so it runs
-// first): changer keeps the other one too, makes `grandchild`, and then
+// first): changer sets the other one too, makes `grandchild`, and then
 // parks (park) or ends; `first` starts next on that thread. All three
 // goroutines must start with run_env.
 void after_a_changer(int procs, bool park) {
@@ -53,23 +53,27 @@ void after_a_changer(int procs, bool park) {
     gort::run(
         [&] {
           gort::chan<int> release;
-          gort::WaitGroup wg;
+          gort::WaitGroup wg, ended;  // ended: the changer is over before main is (nothing abandoned)
           wg.add(3);
+          ended.add(1);
           gort_test_fpenv_set(e.other);
           gort::go([&] {
             first = gort_test_fpenv_get();
             wg.done();
           });
-          gort::go([&, release, park] {
+          gort::go([&, park] {
+            gort_test_fpenv_set(e.other);
             gort::go([&] {
               grandchild = gort_test_fpenv_get();
               wg.done();
             });
             wg.done();
             if (park) release.recv();
+            ended.done();
           });
           wg.wait();
           release.close();
+          ended.wait();
         },
         gort::Config{procs});
     gort_test_fpenv_set(guard.saved);
