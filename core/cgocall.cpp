@@ -201,23 +201,27 @@ G* newcallbackg(Sched& s, M* mp, void (*fn)(void*), void* arg, bool foreign) {
     if (op->status.compare_exchange_strong(st, Pstatus::running, std::memory_order_acq_rel)) pp = op;
     mp->oldp = nullptr;
   }
-  if (pp == nullptr && !s.exiting.load(std::memory_order_acquire)) {
+  if (pp == nullptr) {
+    // No P free: queue cg; an M that finds it hands us its P (cg is locked
+    // to us), and schedule waits for that as a locked M. Under the same
+    // hold of the lock as the pidleget that found none, as exitsyscall0
+    // does: an M that gives up its P afterwards looks at the global queue
+    // under this lock first (findrunnable) and finds cg. With the lock
+    // dropped in between, the last busy P could go idle in the gap, and
+    // cg then waited in the global queue with every P idle and no M to
+    // look: a hang, seen once in Callback.ManyForeignThreadsEachCalling...
+    // (armel under QEMU, whose scheduler dump showed just that).
     LockGuard l(s.lock);
-    pp = pidleget(s);
-    if (pp != nullptr) pp->status.store(Pstatus::running, std::memory_order_release);
+    if (!s.exiting.load(std::memory_order_acquire)) pp = pidleget(s);
+    if (pp != nullptr)
+      pp->status.store(Pstatus::running, std::memory_order_release);
+    else
+      globrunqput(s, cg);
   }
-  if (pp != nullptr) {
-    mp->p = pp;
-    pp->m = mp;
-    execute(cg, false);
-  }
-  // No P free: queue cg; an M that finds it hands us its P (cg is locked
-  // to us), and schedule waits for that as a locked M.
-  {
-    LockGuard l(s.lock);
-    globrunqput(s, cg);
-  }
-  schedule();
+  if (pp == nullptr) schedule();
+  mp->p = pp;
+  pp->m = mp;
+  execute(cg, false);
 }
 
 // callback_run: save this frame as g0's base context (from here on,
