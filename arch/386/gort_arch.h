@@ -69,8 +69,9 @@ struct alignas(8) Regs {
   std::uint32_t mxcsr;
   std::uint16_t x87cw, pad;
 };
-// fpctl_copy: only the FP control state of a Regs (MXCSR and the x87 control word), as gosave
-// stores it: core gives a new goroutine its creator's (core/port.hpp).
+// fpctl_copy: the FP control slots of a Regs and nothing else: MXCSR and
+// the x87 control word, as gosave stores them (core/port.hpp says what
+// core copies with it).
 inline void fpctl_copy(Regs& to, const Regs& from) noexcept {
   to.mxcsr = from.mxcsr;
   to.x87cw = from.x87cw;

@@ -114,9 +114,9 @@ struct alignas(8) Regs {
   std::uint64_t d8_d15[8];
 #endif
 };
-// fpctl_copy: only the FP control state of a Regs (FPSCR, as gosave stores
-// it; nothing without VFP): core gives a new goroutine its creator's
-// (core/port.hpp).
+// fpctl_copy: the FP control slot of a Regs and nothing else: FPSCR as
+// gosave stores it, or nothing at all without VFP (core/port.hpp says what
+// core copies with it).
 inline void fpctl_copy([[maybe_unused]] Regs& to, [[maybe_unused]] const Regs& from) noexcept {
 #if GORT_ARM_VFP
   to.fpscr = from.fpscr;

@@ -181,8 +181,8 @@ struct Regs {
   std::uint64_t d8_d15[8];
   std::uint64_t fpcr;
 };
-// fpctl_copy: only the FP control state of a Regs (FPCR), as gosave
-// stores it: core gives a new goroutine its creator's (core/port.hpp).
+// fpctl_copy: the FP control slot of a Regs and nothing else: FPCR
+// (core/port.hpp says what core copies with it).
 inline void fpctl_copy(Regs& to, const Regs& from) noexcept {
   to.fpcr = from.fpcr;
 }

@@ -105,8 +105,9 @@ struct Regs {
   std::uint64_t f24, f25, f26, f27, f28, f29, f30, f31;
   std::uint64_t fcsr;
 };
-// fpctl_copy: only the FP control state of a Regs (FCSR), as gosave
-// stores it: core gives a new goroutine its creator's (core/port.hpp).
+// fpctl_copy: the FP control slot of a Regs and nothing else: FCSR as
+// gosave stores it, cause bits cleared (core/port.hpp says what core
+// copies with it).
 inline void fpctl_copy(Regs& to, const Regs& from) noexcept {
   to.fcsr = from.fcsr;
 }

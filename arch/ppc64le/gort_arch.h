@@ -107,8 +107,9 @@ struct Regs {
   std::uint64_t f14_f31[18];
   std::uint64_t v20_v31[12][2];
 };
-// fpctl_copy: only the FP control state of a Regs (FPSCR's image and VSCR), as gosave
-// stores it: core gives a new goroutine its creator's (core/port.hpp).
+// fpctl_copy: the FP control slots of a Regs and nothing else: FPSCR's
+// image and VSCR, as gosave stores them (core/port.hpp says what core
+// copies with it).
 inline void fpctl_copy(Regs& to, const Regs& from) noexcept {
   to.fpscr = from.fpscr;
   to.vscr = from.vscr;

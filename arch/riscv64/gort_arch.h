@@ -96,8 +96,9 @@ struct Regs {
   std::uint64_t fs0, fs1, fs2, fs3, fs4, fs5, fs6, fs7, fs8, fs9, fs10, fs11;
   std::uint64_t fcsr;
 };
-// fpctl_copy: only the FP control state of a Regs (fcsr), as gosave
-// stores it: core gives a new goroutine its creator's (core/port.hpp).
+// fpctl_copy: the FP control slot of a Regs and nothing else: fcsr, the
+// rounding mode with the accrued flags (core/port.hpp says what core
+// copies with it).
 inline void fpctl_copy(Regs& to, const Regs& from) noexcept {
   to.fcsr = from.fcsr;
 }

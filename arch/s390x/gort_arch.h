@@ -94,8 +94,9 @@ struct Regs {
   std::uint64_t f8_f15[8];
   std::uint64_t fpc;  // zero-extended: the register is the slot's low word
 };
-// fpctl_copy: only the FP control state of a Regs (the FPC), as gosave
-// stores it: core gives a new goroutine its creator's (core/port.hpp).
+// fpctl_copy: the FP control slot of a Regs and nothing else: the FPC,
+// zero-extended as gosave stores it (core/port.hpp says what core copies
+// with it).
 inline void fpctl_copy(Regs& to, const Regs& from) noexcept {
   to.fpc = from.fpc;
 }
