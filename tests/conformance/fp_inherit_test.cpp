@@ -9,7 +9,9 @@
 // before they spawn); for a callback's goroutine, the calling thread's.
 //
 // The environments are the port's GORT_TEST_FPENV_A and _B (gort_arch.h),
-// which differ in every bit compared; each case runs both ways round.
+// which differ in every bit compared; each case runs both ways round
+// (harness.hpp's kFpPairs: `mine` is run's caller's, `other` the one the
+// goroutines around it set).
 #include <thread>
 
 #include <gort/chan.hpp>
@@ -23,33 +25,16 @@ namespace {
 
 #ifndef GORT_NO_FPENV
 
-constexpr std::uint32_t kMask = GORT_TEST_FPENV_A ^ GORT_TEST_FPENV_B;
-
-struct Envs {
-  std::uint32_t creator, other;
-};
-constexpr Envs kBothWays[] = {{GORT_TEST_FPENV_A, GORT_TEST_FPENV_B},
-                              {GORT_TEST_FPENV_B, GORT_TEST_FPENV_A}};
-
-// Puts back the test thread's environment however the test ends.
-struct EnvGuard {
-  std::uint32_t saved = gort_test_fpenv_get();
-  ~EnvGuard() { gort_test_fpenv_set(saved); }
-};
-
-#define EXPECT_ENV(got, want) \
-  EXPECT_EQ((got) & kMask, (want) & kMask) << "bits lost: " << std::hex << (((got) ^ (want)) & kMask)
-
 // Run's caller sets `run_env`. Main sets the other one and makes `first`
 // (into the run queue's ring) and then `changer` (runnext, so it runs
 // first): changer sets the other one too, makes `grandchild`, and then
 // parks (park) or ends; `first` starts next on that thread. All three
 // goroutines must start with run_env.
 void after_a_changer(int procs, bool park) {
-  EnvGuard guard;
-  for (Envs e : kBothWays) {
+  FpEnvGuard guard;
+  for (FpPair e : kFpPairs) {
     std::uint32_t first = 0, grandchild = 0;
-    gort_test_fpenv_set(e.creator);  // run_env
+    gort_test_fpenv_set(e.mine);  // run_env
     gort::run(
         [&] {
           gort::chan<int> release;
@@ -77,8 +62,8 @@ void after_a_changer(int procs, bool park) {
         },
         gort::Config{procs});
     gort_test_fpenv_set(guard.saved);
-    EXPECT_ENV(first, e.creator) << " (first)";
-    EXPECT_ENV(grandchild, e.creator) << " (grandchild)";
+    EXPECT_FPENV(first, e.mine, "first");
+    EXPECT_FPENV(grandchild, e.mine, "grandchild");
   }
 }
 
@@ -90,10 +75,10 @@ TEST(FpInheritance, NewGoroutineAfterOneThatEndedOnTwoPs) { after_a_changer(2, f
 // A goroutine's own changes stay its own across its switches and do not
 // reach the goroutines that run between them.
 TEST(FpInheritance, AGoroutinesChangesStayItsOwn) {
-  EnvGuard guard;
-  for (Envs e : kBothWays) {
+  FpEnvGuard guard;
+  for (FpPair e : kFpPairs) {
     std::uint32_t mine_after = 0, theirs = 0;
-    gort_test_fpenv_set(e.creator);
+    gort_test_fpenv_set(e.mine);
     gort::run(
         [&] {
           gort_test_fpenv_set(e.other);
@@ -107,23 +92,23 @@ TEST(FpInheritance, AGoroutinesChangesStayItsOwn) {
         },
         gort::Config{1});
     gort_test_fpenv_set(guard.saved);
-    EXPECT_ENV(mine_after, e.other) << " (main's own, after it parked)";
-    EXPECT_ENV(theirs, e.creator) << " (the goroutine that ran meanwhile)";
+    EXPECT_FPENV(mine_after, e.other, "main's own, after it parked");
+    EXPECT_FPENV(theirs, e.mine, "the goroutine that ran meanwhile");
   }
 }
 
 // run's main goroutine: the caller of run's, on every kind of run.
 TEST(FpInheritance, MainGoroutineGetsRunsCallersState) {
-  EnvGuard guard;
+  FpEnvGuard guard;
   for (bool threads : {true, false}) {
-    for (Envs e : kBothWays) {
+    for (FpPair e : kFpPairs) {
       std::uint32_t got = 0;
-      gort_test_fpenv_set(e.creator);
+      gort_test_fpenv_set(e.mine);
       gort::Config cfg{1};
       cfg.threads = threads;
       gort::run([&] { got = gort_test_fpenv_get(); }, cfg);
       gort_test_fpenv_set(guard.saved);
-      EXPECT_ENV(got, e.creator) << (threads ? " (threads)" : " (no threads)");
+      EXPECT_FPENV(got, e.mine, (threads ? "main (threads)" : "main (no threads)"));
     }
   }
 }
@@ -131,14 +116,14 @@ TEST(FpInheritance, MainGoroutineGetsRunsCallersState) {
 // A callback from a thread gort did not create: that thread's state, not
 // the one main's thread or any M was in.
 TEST(FpInheritance, CallbackGetsTheCallingThreadsState) {
-  EnvGuard guard;
-  for (Envs e : kBothWays) {
+  FpEnvGuard guard;
+  for (FpPair e : kFpPairs) {
     std::uint32_t got = 0, caller_after = 0;
     gort_test_fpenv_set(e.other);
     gort::run(
         [&] {
           std::thread t([&] {
-            gort_test_fpenv_set(e.creator);
+            gort_test_fpenv_set(e.mine);
             gort::callback([&] { got = gort_test_fpenv_get(); });
             caller_after = gort_test_fpenv_get();
           });
@@ -146,8 +131,8 @@ TEST(FpInheritance, CallbackGetsTheCallingThreadsState) {
         },
         gort::Config{2});
     gort_test_fpenv_set(guard.saved);
-    EXPECT_ENV(got, e.creator);
-    EXPECT_ENV(caller_after, e.creator) << " (the calling thread's, after the callback)";
+    EXPECT_FPENV(got, e.mine, "the callback");
+    EXPECT_FPENV(caller_after, e.mine, "the calling thread's, after the callback");
   }
 }
 

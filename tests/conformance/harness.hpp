@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <string>
 #include <vector>
 
 #include "runtime.hpp"
@@ -42,6 +44,39 @@ using rt::Stack;
 
 constexpr int kScale = GORT_TEST_SCALE;  // >1 under emulation
 constexpr int kRegSlots = GORT_TEST_NINT + GORT_TEST_NFP;
+
+#ifndef GORT_NO_FPENV
+// The whole FP environment a context keeps. GORT_TEST_FPENV_A and _B
+// (gort_arch.h) differ in every bit compared: flush-to-zero,
+// denormals-are-zero and x87 precision on x86, default-NaN on ARM, the
+// rounding mode, and the sticky flags where the port keeps them. Each case
+// runs both ways round (A saved and B loaded meanwhile, then B and A), so a
+// bit lost in either direction shows.
+constexpr std::uint32_t kFpMask = GORT_TEST_FPENV_A ^ GORT_TEST_FPENV_B;
+static_assert(kFpMask != 0, "GORT_TEST_FPENV_A and _B must differ");
+
+struct FpPair {
+  std::uint32_t mine, other;
+};
+constexpr FpPair kFpPairs[] = {{GORT_TEST_FPENV_A, GORT_TEST_FPENV_B},
+                               {GORT_TEST_FPENV_B, GORT_TEST_FPENV_A}};
+
+// Puts back the test thread's environment however the test ends.
+struct FpEnvGuard {
+  std::uint32_t saved = gort_test_fpenv_get();
+  ~FpEnvGuard() { gort_test_fpenv_set(saved); }
+};
+
+inline std::string fp_bits(std::uint32_t got, std::uint32_t want) {
+  char text[96];
+  std::snprintf(text, sizeof text, "got %#010x, want %#010x: bits %#010x lost", got & kFpMask,
+                want & kFpMask, (got ^ want) & kFpMask);
+  return text;
+}
+
+#define EXPECT_FPENV(got, want, what) \
+  EXPECT_EQ((got) & kFpMask, (want) & kFpMask) << what << ": " << fp_bits(got, want)
+#endif  // GORT_NO_FPENV
 
 // g0: the test thread's g0 (adopted on first use).
 G* g0();
