@@ -5,13 +5,15 @@
 # bench/gort_switch_bench (Google Benchmark) and the Go peers in bench/go/
 # (go test -bench, standard library only, no network), then prints
 #
-#   benchmark | gort ns | Go ns | Boost ns | gort/peer | cpu gort/peer | goal
+#   benchmark | gort ns | Go ns | Boost ns | gort/peer | cpu gort/peer | goal (range)
 #
 # Same run, interleaved. The machine may be shared and its speed drift over
 # minutes, so every repetition runs each row's gort benchmark and its peers
 # back to back (a process each), row after row; a row's ratio is the median
 # over the repetitions of gort's time over the peer's *in that repetition*,
-# and the ns columns are medians too. The goal is judged on wall time; the
+# and the ns columns are medians too. The goal is judged on that median of
+# wall time, and the goal column adds the ratio's lowest and highest
+# repetition, so that a verdict the noise could turn shows as such; the
 # cpu column is the same ratio of process CPU time (every thread, spinning
 # included) per operation, steadier than wall time when other work shares
 # the CPUs.
@@ -268,8 +270,14 @@ for key, label, g, peers, goal_peer, goal in ROWS:
     elif goal is None:
         verdict = "-"
     else:
-        r = med(d["r_" + goal_peer])
+        rs = d["r_" + goal_peer]
+        r = med(rs)
         verdict = "<= %.2f%s %s" % (goal, short[goal_peer], "n/a" if r is None else ("met" if r <= goal else "MISSED"))
+        if len(rs) > 1:
+            # The spread of the ratio over the repetitions: a verdict
+            # decided inside it depends on the run (Go's own figure moves
+            # most: spawn on 2 Ps from 143 to 254 ns over one day here).
+            verdict += " (%s-%s)" % (fr(min(rs)), fr(max(rs)))
     missed += "MISSED" in verdict
     table.append(tuple([label, fmt(med(d["gort"]))] + [fmt(med(d[p])) for p, _ in PEERS] +
                        [fr(med(d["r_" + p])) for p, _ in PEERS] + [fr(med(d["cpu"])), verdict]))
@@ -286,8 +294,9 @@ print("-+-".join("-" * w for w in widths))
 for row in table[1:]:
     print(line(row))
 print("  gort/X: the median over the repetitions of gort's figure over X's in the same repetition;")
-print("  lower is better. The goal names the peer it is judged against (wall time); cpu ratio is")
-print("  the same for the goal's peer with process CPU time per operation (all threads).")
+print("  lower is better. The goal names the peer it is judged against (wall time), then the")
+print("  lowest and highest of that ratio over the repetitions; cpu ratio is the same median for")
+print("  the goal's peer with process CPU time per operation (all threads).")
 print("  Switch rows: ns per one-way switch; Boost.Context: fiber::resume; ucontext: swapcontext,")
 print("  which also saves and restores the signal mask (a system call). The scheduler's switch is")
 print("  %s: %s." % (SCHED_SWITCH, "setg + gort_swap, a solo P's direct switch from goroutine to goroutine"
