@@ -136,17 +136,14 @@ TEST(FpInheritance, CallbackGetsTheCallingThreadsState) {
   }
 }
 
-#else   // GORT_NO_FPENV
-#define GORT_FPINHERIT_SKIPPED(name) \
-  TEST(FpInheritance, name) { GTEST_SKIP() << GORT_NO_FPENV; }
-GORT_FPINHERIT_SKIPPED(NewGoroutineAfterOneThatParkedOnOneP)
-GORT_FPINHERIT_SKIPPED(NewGoroutineAfterOneThatEndedOnOneP)
-GORT_FPINHERIT_SKIPPED(NewGoroutineAfterOneThatParkedOnTwoPs)
-GORT_FPINHERIT_SKIPPED(NewGoroutineAfterOneThatEndedOnTwoPs)
-GORT_FPINHERIT_SKIPPED(AGoroutinesChangesStayItsOwn)
-GORT_FPINHERIT_SKIPPED(MainGoroutineGetsRunsCallersState)
-GORT_FPINHERIT_SKIPPED(CallbackGetsTheCallingThreadsState)
-#undef GORT_FPINHERIT_SKIPPED
+#else   // GORT_NO_FPENV: each FpInheritance test above, skipped (harness.hpp)
+GORT_FPENV_SKIPPED(FpInheritance, NewGoroutineAfterOneThatParkedOnOneP)
+GORT_FPENV_SKIPPED(FpInheritance, NewGoroutineAfterOneThatEndedOnOneP)
+GORT_FPENV_SKIPPED(FpInheritance, NewGoroutineAfterOneThatParkedOnTwoPs)
+GORT_FPENV_SKIPPED(FpInheritance, NewGoroutineAfterOneThatEndedOnTwoPs)
+GORT_FPENV_SKIPPED(FpInheritance, AGoroutinesChangesStayItsOwn)
+GORT_FPENV_SKIPPED(FpInheritance, MainGoroutineGetsRunsCallersState)
+GORT_FPENV_SKIPPED(FpInheritance, CallbackGetsTheCallingThreadsState)
 #endif  // GORT_NO_FPENV
 
 }  // namespace

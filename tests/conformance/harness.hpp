@@ -76,6 +76,13 @@ inline std::string fp_bits(std::uint32_t got, std::uint32_t want) {
 
 #define EXPECT_FPENV(got, want, what) \
   EXPECT_EQ((got) & kFpMask, (want) & kFpMask) << what << ": " << fp_bits(got, want)
+#else
+// A CPU without an FP unit (soft-float) has no FP environment: gort_arch.h
+// says why in GORT_NO_FPENV. Each FP-environment test is listed in its
+// file's #else branch with this, and skipped with that reason (a new test
+// gets a line there too).
+#define GORT_FPENV_SKIPPED(suite, name) \
+  TEST(suite, name) { GTEST_SKIP() << GORT_NO_FPENV; }
 #endif  // GORT_NO_FPENV
 
 // g0: the test thread's g0 (adopted on first use).

@@ -281,21 +281,15 @@ TEST(FpControl, NewContextStartsWithCreatorsEnvironment) {
   }
 }
 
-#else   // GORT_NO_FPENV
-// A CPU without an FP unit (soft-float) has no FP environment: gort_arch.h
-// says why in GORT_NO_FPENV, and each FpControl test above is listed here
-// and skipped with that reason (a new one gets a line here too).
-#define GORT_FPCONTROL_SKIPPED(name) \
-  TEST(FpControl, name) { GTEST_SKIP() << GORT_NO_FPENV; }
-GORT_FPCONTROL_SKIPPED(RoundingModeSurvivesSwitch)
-GORT_FPCONTROL_SKIPPED(RoundingModeSurvivesMcall)
-GORT_FPCONTROL_SKIPPED(NewContextStartsWithCreatorsMode)
-GORT_FPCONTROL_SKIPPED(TestValuesAreKeptByTheCpu)
-GORT_FPCONTROL_SKIPPED(WholeEnvironmentSurvivesGosaveGogo)
-GORT_FPCONTROL_SKIPPED(WholeEnvironmentSurvivesSwitch)
-GORT_FPCONTROL_SKIPPED(WholeEnvironmentSurvivesMcall)
-GORT_FPCONTROL_SKIPPED(NewContextStartsWithCreatorsEnvironment)
-#undef GORT_FPCONTROL_SKIPPED
+#else   // GORT_NO_FPENV: each FpControl test above, skipped (harness.hpp)
+GORT_FPENV_SKIPPED(FpControl, RoundingModeSurvivesSwitch)
+GORT_FPENV_SKIPPED(FpControl, RoundingModeSurvivesMcall)
+GORT_FPENV_SKIPPED(FpControl, NewContextStartsWithCreatorsMode)
+GORT_FPENV_SKIPPED(FpControl, TestValuesAreKeptByTheCpu)
+GORT_FPENV_SKIPPED(FpControl, WholeEnvironmentSurvivesGosaveGogo)
+GORT_FPENV_SKIPPED(FpControl, WholeEnvironmentSurvivesSwitch)
+GORT_FPENV_SKIPPED(FpControl, WholeEnvironmentSurvivesMcall)
+GORT_FPENV_SKIPPED(FpControl, NewContextStartsWithCreatorsEnvironment)
 #endif  // GORT_NO_FPENV
 
 }  // namespace
