@@ -79,6 +79,7 @@ struct G {
   // Scheduler state (sched.hpp).
   Stack stack;                // owned stack; kept when the G is reused
   G* schedlink = nullptr;     // run queue or free list
+  G* gfree_batch = nullptr;   // the run's free list: the next batch (proc.cpp, gfput)
   G* alllink = nullptr;       // every G ever made (allgs)
   const char* waitreason = "";
   std::atomic<bool> preempt{false};

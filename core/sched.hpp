@@ -26,6 +26,7 @@ enum class Pstatus : std::uint32_t { idle, running, syscall, dead };
 
 inline constexpr std::uint32_t kRunqSize = 256;
 inline constexpr std::uint32_t kLifoSize = 256;
+inline constexpr std::int32_t kGBatch = 32;  // free Gs a P and the run trade at a time (proc.cpp, gfput)
 
 struct P {
   std::int32_t id = 0;
@@ -62,8 +63,9 @@ struct P {
   // lines thieves read.
   std::uint32_t fairtick = 0;
   // Free Gs for reuse, and free stacks per size class (malloc.hpp).
-  G* gfree = nullptr;
+  G* gfree = nullptr;          // the batch being filled or emptied (proc.cpp, gfput)
   std::int32_t gfreecnt = 0;
+  G* gspare = nullptr;         // a full batch, or nullptr
   StackCache stackcache[kNumStackClasses];
   // Observed by sysmon.
   std::uint32_t sysmon_schedtick = 0;
@@ -126,7 +128,8 @@ struct Sched {
   M* allm = nullptr;
   Lock allglock;
   G* allgs = nullptr;
-  // Free Gs beyond the per-P lists.
+  // Free Gs beyond the per-P lists: full batches, linked by their first
+  // G's gfree_batch (proc.cpp, gfput).
   Lock gflock;
   G* gfree = nullptr;
   std::int32_t ngfree = 0;

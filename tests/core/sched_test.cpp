@@ -248,6 +248,78 @@ TEST(RunQueue, OwnerAndThievesTakeEachNewGoroutineOnce) {
   EXPECT_EQ(bad.load(), 0) << "a G taken twice or never, or the queue not empty after a round";
 }
 
+// Free Gs move between a P and the run's list in whole batches of kGBatch
+// (proc.cpp, gfput). Bursts of goroutines alive at once on 3 Ps, so that
+// every P both keeps Gs and trades them with the run's list; after each,
+// every dead G is on exactly one free list, the run's list holds only
+// whole batches and counts them, and each P's lists match their counts.
+// A G lost (a spare dropped, a batch unlinked) or counted wrong shows here.
+TEST(Sched, FreeGsTravelInWholeBatchesAndNoneIsLost) {
+  run(
+      [] {
+        rt::Sched& s = *rt::getg()->m->sched;
+        auto burst = [](int n) {
+          chan<int> gate;
+          WaitGroup wg;
+          for (int i = 0; i < n; ++i) {
+            wg.add(1);
+            go([gate, &wg] {
+              gate.recv();
+              wg.done();
+            });
+          }
+          gate.close();
+          wg.wait();
+        };
+        // "" or what is wrong. Every other goroutine has ended, so no P
+        // touches its lists; sched.lock keeps idle Ps idle meanwhile.
+        auto check = [&s]() -> std::string {
+          std::set<rt::G*> seen;
+          auto walk = [&seen](rt::G* head, long want, const char* what) -> std::string {
+            long k = 0;
+            for (rt::G* gp = head; gp != nullptr; gp = gp->schedlink, ++k) {
+              if (gp->status.load() != rt::Gstatus::dead) return std::string(what) + ": a G that is not dead";
+              if (!seen.insert(gp).second) return std::string(what) + ": a G on two free lists";
+            }
+            if (k != want)
+              return std::string(what) + ": " + std::to_string(k) + " Gs, counted " + std::to_string(want);
+            return "";
+          };
+          rt::LockGuard l(s.lock);
+          {
+            rt::LockGuard lg(s.gflock);
+            long batches = 0;
+            for (rt::G* b = s.gfree; b != nullptr; b = b->gfree_batch, ++batches)
+              if (auto e = walk(b, rt::kGBatch, "a batch of the run's list"); !e.empty()) return e;
+            if (s.ngfree != batches * rt::kGBatch)
+              return "the run's list counts " + std::to_string(s.ngfree) + " Gs in " + std::to_string(batches) +
+                     " batches";
+          }
+          for (int i = 0; i < s.gomaxprocs; ++i) {
+            rt::P* pp = s.allp[i];
+            if (pp->gfreecnt < 0 || pp->gfreecnt >= rt::kGBatch)
+              return "a P's partial batch counts " + std::to_string(pp->gfreecnt);
+            if (auto e = walk(pp->gfree, pp->gfreecnt, "a P's partial batch"); !e.empty()) return e;
+            if (pp->gspare != nullptr)
+              if (auto e = walk(pp->gspare, rt::kGBatch, "a P's spare batch"); !e.empty()) return e;
+          }
+          long dead = 0;
+          rt::LockGuard la(s.allglock);
+          for (rt::G* gp = s.allgs; gp != nullptr; gp = gp->alllink) dead += gp->status.load() == rt::Gstatus::dead;
+          if (dead != static_cast<long>(seen.size()))
+            return std::to_string(dead) + " dead Gs, " + std::to_string(seen.size()) + " on free lists";
+          return "";
+        };
+        // Sizes off the batch boundary, and one far past what a P keeps.
+        for (int n : {1, rt::kGBatch - 1, rt::kGBatch + 1, 3 * rt::kGBatch + 5, 4000 / kScale, 7}) {
+          burst(n);
+          await_stragglers();
+          EXPECT_EQ(check(), "") << "after a burst of " << n;
+        }
+      },
+      Config{3});
+}
+
 TEST(Sched, TreeOfGoroutinesRunsDepthFirst) {
   std::atomic<int> live{0}, peak{0};
   int r = 0;
