@@ -853,9 +853,12 @@ namespace {
   next->stack_hi = st.hi;
   execute_on(mp, pp, next, inherit);
   setg(next);
-  // goexit0's steps for gp, but its stack: that is next's now.
+  // goexit0's steps for gp, but its stack: that is next's now. Its Gobuf
+  // is left as it is: a dead G's is read by nobody (tracebacks, the debug
+  // dump and gdb's listing skip dead Gs; freeg reads it only for a G whose
+  // function was never destroyed, which this one's was, in goentry), and
+  // newproc clears it for the G's next life.
   gp->status.store(Gstatus::dead, std::memory_order_relaxed);
-  gp->sched = Gobuf{};
   gp->m = nullptr;
   gp->preempt.store(false, std::memory_order_relaxed);
   gfput(*mp->sched, pp, gp);  // gp may be reused from here on: not touched again
@@ -1027,8 +1030,9 @@ using namespace gort::rt;
 
 void newproc(void (*run)(void*), const Ops* ops, void* fobj) {
   G* cur = getg();
-  if (!in_goroutine()) fatal("gort::go called outside a goroutine of gort::run");
-  M* mp = cur->m;
+  M* mp = cur != nullptr ? cur->m : nullptr;  // in_goroutine's test, on the G at hand
+  if (mp == nullptr || mp->p == nullptr || cur == mp->g0) [[unlikely]]
+    fatal("gort::go called outside a goroutine of gort::run");
   Sched& s = *mp->sched;
   P* pp = mp->p;
   G* gp = gfget(s, pp);
