@@ -35,6 +35,11 @@
 //              children's; ns per tree. Boost.Fiber: a fiber per node and
 //              a buffered_channel of 16 (see SkynetChan), one thread of its
 //              own, LifoDispatchFirst (as fib27, for the same reason).
+//   locked_add not gort, for context: one uncontended atomic add on a
+//              cache line only this thread touches (lock xadd on x86), the
+//              unit docs/PERF.md counts the spawn and ping-pong rows'
+//              floors in: each benchmark's own atomics and the runtime's
+//              read-modify-writes pay at least this much apiece.
 //   fib27      fork-join Fibonacci(27), a goroutine per call on 2 Ps: fib(n)
 //              for n >= 2 spawns fib(n-1) and fib(n-2) as goroutines and
 //              joins them with a WaitGroup; ns per fib(27) (635,620
@@ -536,6 +541,12 @@ void boost_fiber_fib27(benchmark::State& state) {
   report(state, w, "wrong fib(27)");
 }
 
+void locked_add(benchmark::State& state) {
+  alignas(64) static std::atomic<std::int64_t> word{0};
+  for (auto _ : state) word.fetch_add(1, std::memory_order_relaxed);
+  if (word.load() < state.iterations()) state.SkipWithError("lost adds");
+}
+
 // Registered pairwise so that peers run back to back.
 BENCHMARK(gort_spawn)->UseManualTime();
 BENCHMARK(gort_spawn1)->UseManualTime();
@@ -552,6 +563,7 @@ BENCHMARK(gort_skynet)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(boost_fiber_skynet)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(gort_fib27)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(boost_fiber_fib27)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(locked_add);
 
 }  // namespace
 

@@ -25,7 +25,7 @@
 #                 -benchtime, seconds per run (1)
 #   --rows REGEX  only the rows whose key matches (keys: switch0 switch
 #                 switchg switchnofp mcall systemstack spawn spawn1 pingpong
-#                 pingpong2 yield2 skynet fib27 yield parked)
+#                 pingpong2 yield2 skynet fib27 yield parked lockadd)
 # Environment: GORT_BENCH_BUILD: a build tree other than build/native
 # (already configured). Raw results: build/kit-logs/sched-bench.json (every
 # run), log: build/kit-logs/sched-bench.log.
@@ -149,6 +149,9 @@ ROWS = [
      {"go": "Yield", "fiber": "boost_fiber_yield"}, None, None),
     ("parked", "bytes per parked goroutine, smallest stack", "parked",
      {"go": "parked", "fiber": "parked"}, None, None),
+    # Not gort: the price of one locked read-modify-write here, the unit of
+    # the floors docs/PERF.md counts (bench/sched_bench.cpp, locked_add).
+    ("lockadd", "(context) one uncontended atomic add (not gort)", "locked_add", {}, None, None),
 ]
 ROWS = [r for r in ROWS if re.search(rows_re, r[0])]
 PARKED_N = 100000   # parked goroutines per measurement
@@ -310,6 +313,9 @@ print("  fib(27) under a LIFO scheduler (bench/sched_bench.cpp).")
 print("  (context) yield has no goal: gort's yield returns at once when nothing else could run.")
 print("  Parked: resident bytes per parked goroutine, %d parked on one channel; gort's smallest" % PARKED_N)
 print("  class (4 KiB), Go's 2 KiB start, Boost.Fiber's fixedsize_stack of 16 KiB.")
+if any(r[0] == "lockadd" for r in ROWS):
+    print("  (context) atomic add: no runtime, one relaxed fetch_add on a line no other thread")
+    print("  touches (x86: lock xadd), the price of each locked instruction a row makes.")
 print("  %d goal(s) missed" % missed)
 if errors:
     for n, e in sorted(errors.items()):
