@@ -76,16 +76,25 @@ struct G {
   M* m = nullptr;
   std::uint64_t goid = 0;
   std::atomic<Gstatus> status{Gstatus::idle};
+  std::atomic<std::uint32_t> select_done{0};  // a select's cases race to set it (chan.cpp)
   // Scheduler state (sched.hpp).
   Stack stack;                // owned stack; kept when the G is reused
   G* schedlink = nullptr;     // run queue or free list
   G* gfree_batch = nullptr;   // the run's free list: the next batch (proc.cpp, gfput)
   G* alllink = nullptr;       // every G ever made (allgs)
   const char* waitreason = "";
+  // The one-byte fields together, so that G packs without holes (the
+  // bytes of a parked goroutine: docs/PERF.md). callback: a callback's
+  // goroutine (cgocall.cpp), whose exit returns to the caller of
+  // gort::callback instead of scheduling; callback_foreign: that caller is
+  // a thread gort did not create (else a blocking call on gort's own M).
+  // fn_heap: fn_obj (below) is on the heap.
   std::atomic<bool> preempt{false};
-  std::atomic<std::uint32_t> select_done{0};
-  Sudog* param = nullptr;     // the sudog that woke a parked G
   bool is_main = false;
+  bool callback = false;
+  bool callback_foreign = false;
+  bool fn_heap = false;
+  Sudog* param = nullptr;     // the sudog that woke a parked G
   // The innermost morestack segment in use (its scope records the bounds it
   // returns to): the unwinder's map of this G's stack memory.
   detail::SegmentScope* segments = nullptr;
@@ -95,18 +104,12 @@ struct G {
   M* lockedm = nullptr;
   std::uint32_t lockedext = 0;
   std::uint32_t lockedint = 0;
-  // A callback's goroutine (cgocall.cpp): its exit returns to the caller
-  // of gort::callback instead of scheduling; foreign: that caller is a
-  // thread gort did not create (else a blocking call on gort's own M).
-  bool callback = false;
-  bool callback_foreign = false;
   // Profiling labels (labels.cpp), inherited by the goroutines it starts.
   const LabelSet* labels = nullptr;
   // The function a new G runs: fn_obj points into fn_buf or to the heap.
   void (*fn_run)(void*) = nullptr;
   void (*fn_destroy)(void*) = nullptr;
   void* fn_obj = nullptr;
-  bool fn_heap = false;
   // What ASan and TSan are told of this G (race.hpp; nothing without them).
   [[no_unique_address]] race::GState race;
   alignas(16) unsigned char fn_buf[64];
