@@ -62,19 +62,31 @@ TEST(RuntimeLock, AGoroutineWaitsForAContendedLockOnTheSystemStack) {
   std::atomic<int> phase{0};
   std::atomic<long> tid{0};
   std::atomic<pthread_t> thread{};
+  // Written by the goroutine before phase 2, read by the holder after it.
+  std::uintptr_t lo = 0, hi = 0, g0lo = 0, g0hi = 0;
   std::thread holder([&] {
     lk.lock();
     phase = 1;
     while (phase.load() != 2) std::this_thread::yield();
-    // Until the goroutine's thread sleeps in the lock (or 10 s, where /proc
-    // cannot say: then the signal lands wherever the wait is).
-    for (int i = 0; i < 10000 && thread_state(tid.load()) != 'S'; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    pthread_kill(thread.load(), SIGUSR2);
-    while (g_waiting_sp.load() == 0) std::this_thread::yield();
+    // Once the goroutine's thread sleeps (or after 10 s, where /proc cannot
+    // say), a signal samples where it waits. Under QEMU a thread also shows
+    // 'S' while it waits for the emulator itself (armel's atomics take an
+    // exclusive section there, and the other threads wait for it), which
+    // can be while it still spins on the goroutine's stack, before the
+    // wait: so it samples again, up to 100 times, until a sample lands on
+    // the system stack. A wait that is on the goroutine's stack never does.
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      for (int i = 0; i < 10000 && thread_state(tid.load()) != 'S'; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      g_waiting_sp = 0;
+      pthread_kill(thread.load(), SIGUSR2);
+      while (g_waiting_sp.load() == 0) std::this_thread::yield();
+      std::uintptr_t sp = g_waiting_sp.load();
+      if (g0hi == 0 ? !(sp >= lo && sp < hi) : (sp >= g0lo && sp < g0hi)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     lk.unlock();
   });
-  std::uintptr_t lo = 0, hi = 0, g0lo = 0, g0hi = 0;
   Config cfg;
   cfg.procs = 1;
   cfg.stack_size = 4096;
