@@ -202,8 +202,8 @@ void gfput(Sched& s, P* pp, G* gp) {
   if (++pp->gfreecnt < kGBatch) return;
   if (G* spare = pp->gspare) {
     LockGuard l(s.gflock);
-    spare->gfree_batch = s.gfree;
-    s.gfree = spare;
+    spare->gfree_batch = s.gfree.load(std::memory_order_relaxed);
+    s.gfree.store(spare, std::memory_order_relaxed);
     s.ngfree += kGBatch;
   }
   pp->gspare = pp->gfree;
@@ -218,11 +218,13 @@ G* gfget(Sched& s, P* pp) {
       gp = pp->gspare;
       pp->gspare = nullptr;
     } else {
-      if (s.gfree == nullptr) return nullptr;  // read unlocked, as Go's gfget does: a miss only allocates
+      // Read without gflock, as Go's gfget does (hence the atomic): a stale
+      // nullptr only allocates a new G.
+      if (s.gfree.load(std::memory_order_relaxed) == nullptr) return nullptr;
       LockGuard l(s.gflock);
-      gp = s.gfree;
+      gp = s.gfree.load(std::memory_order_relaxed);
       if (gp == nullptr) return nullptr;
-      s.gfree = gp->gfree_batch;
+      s.gfree.store(gp->gfree_batch, std::memory_order_relaxed);
       s.ngfree -= kGBatch;
     }
     pp->gfreecnt = kGBatch;

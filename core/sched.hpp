@@ -131,7 +131,7 @@ struct Sched {
   // Free Gs beyond the per-P lists: full batches, linked by their first
   // G's gfree_batch (proc.cpp, gfput).
   Lock gflock;
-  G* gfree = nullptr;
+  std::atomic<G*> gfree{nullptr};  // written under gflock; gfget peeks without it
   std::int32_t ngfree = 0;
   std::atomic<std::int64_t> ngoroutines{0};  // plus every P's gcount: goroutine_count
   std::int64_t scavenge_delay = 0;

@@ -289,7 +289,7 @@ TEST(Sched, FreeGsTravelInWholeBatchesAndNoneIsLost) {
           {
             rt::LockGuard lg(s.gflock);
             long batches = 0;
-            for (rt::G* b = s.gfree; b != nullptr; b = b->gfree_batch, ++batches)
+            for (rt::G* b = s.gfree.load(); b != nullptr; b = b->gfree_batch, ++batches)
               if (auto e = walk(b, rt::kGBatch, "a batch of the run's list"); !e.empty()) return e;
             if (s.ngfree != batches * rt::kGBatch)
               return "the run's list counts " + std::to_string(s.ngfree) + " Gs in " + std::to_string(batches) +
