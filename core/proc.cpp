@@ -932,10 +932,7 @@ void goentry(void* arg) {
 // ---------------------------------------------------------------------------
 // Internal API (sched.hpp).
 
-bool in_goroutine() {
-  G* gp = getg();
-  return gp != nullptr && gp->m != nullptr && gp->m->p != nullptr && gp != gp->m->g0;
-}
+bool in_goroutine() { return in_goroutine(getg()); }
 
 void gopark_misuse(const char* reason) { fatal("gopark: ", reason, " outside a goroutine of gort::run"); }
 
@@ -988,8 +985,8 @@ void goready_global(G* gp) {
 
 void gosched() {
   G* gp = getg();
-  M* mp = gp != nullptr ? gp->m : nullptr;
-  if (mp == nullptr || mp->p == nullptr || gp == mp->g0) fatal("yield outside a goroutine of gort::run");
+  if (!in_goroutine(gp)) fatal("yield outside a goroutine of gort::run");
+  M* mp = gp->m;
   gp->preempt.store(false, std::memory_order_relaxed);
   // A solo P switches straight to the next G (solo.hpp, inline), or runs
   // on when there is none.
@@ -1032,9 +1029,9 @@ using namespace gort::rt;
 
 void newproc(void (*run)(void*), const Ops* ops, void* fobj) {
   G* cur = getg();
-  M* mp = cur != nullptr ? cur->m : nullptr;  // in_goroutine's test, on the G at hand
-  if (mp == nullptr || mp->p == nullptr || cur == mp->g0) [[unlikely]]
+  if (!in_goroutine(cur)) [[unlikely]]
     fatal("gort::go called outside a goroutine of gort::run");
+  M* mp = cur->m;
   Sched& s = *mp->sched;
   P* pp = mp->p;
   G* gp = gfget(s, pp);

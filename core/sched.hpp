@@ -217,13 +217,19 @@ inline constexpr bool kSoloSwitch = false;
 #endif
 bool park_solo(G* gp, bool (*unlockf)(G*, void*), void* lock, const char* reason, bool small);
 [[noreturn]] void gopark_misuse(const char* reason);
+// in_goroutine(gp): gp, the current G, is a goroutine of gort::run (not a
+// g0, not a thread without a P); in_goroutine() below reads it first.
+inline bool in_goroutine(G* gp) {
+  M* mp = gp != nullptr ? gp->m : nullptr;
+  return mp != nullptr && mp->p != nullptr && gp != mp->g0;
+}
 // small: unlockf is a few instructions (a lock's release) and may run on
 // the goroutine's own stack.
 inline void gopark(bool (*unlockf)(G*, void*), void* lock, const char* reason, bool small = false) {
   G* gp = getg();
-  M* mp = gp != nullptr ? gp->m : nullptr;
-  if (mp == nullptr || mp->p == nullptr || gp == mp->g0) [[unlikely]]
+  if (!in_goroutine(gp)) [[unlikely]]
     gopark_misuse(reason);
+  M* mp = gp->m;
   // A solo P switches straight to the next G (solo.cpp).
   if (kSoloSwitch && mp->p->solo && park_solo(gp, unlockf, lock, reason, small)) return;
   mp->waitunlockf = unlockf;
