@@ -30,12 +30,20 @@ TEST(Run, ReturnsMainsResult) {
   EXPECT_EQ(run([] { return 7; }, Config{1, false}), 7);
 }
 
+// Each run's goroutine is awaited before main returns: a send that meets
+// its receiver already waiting returns at once, so the sender can still be
+// out (runnable, its function object holding c) when main returns, and run
+// would abandon it, whose captures are never destroyed (lifecycle_test.cpp
+// covers that on purpose, with the leak checker off): LeakSanitizer saw
+// the channel leak in about 1 run in 300 of this test.
 TEST(Run, RunsAgainAfterReturning) {
   for (int i = 0; i < 20; ++i) {
     int r = run([i] {
       chan<int> c;
       go([c, i] { c.send(i); });
-      return *c.recv();
+      int v = *c.recv();
+      await_stragglers();
+      return v;
     });
     EXPECT_EQ(r, i);
   }
