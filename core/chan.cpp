@@ -254,7 +254,14 @@ bool chan_send(hchan* c, void* ep, bool block) {
     if (!block) return false;
     nil_block("chan send (nil chan)");
   }
-  if (block) checkpreempt();
+  // The caller, read once for a blocking call: checkpreempt, the sudog and
+  // gopark want it (one TLS read, not three). Null outside a run: gopark
+  // then says so, before anything is written through it.
+  G* gp = nullptr;
+  if (block) {
+    gp = getg();
+    checkpreempt(gp);
+  }
   c->lock.lock();
   if (c->closed) {
     c->lock.unlock();
@@ -276,13 +283,12 @@ bool chan_send(hchan* c, void* ep, bool block) {
     return false;
   }
   Sudog my;
-  my.g = getg();
+  my.g = gp;
   my.elem = ep;
   my.c = c;
-  my.g->param = nullptr;
   park_on(&my);
   c->sendq.enqueue(&my);
-  gopark_unlock(&c->lock, "chan send");
+  gopark_unlock(gp, &c->lock, "chan send");
   race::acquire(&my);
   if (!my.success) fatal("send on closed channel");
   return true;
@@ -293,7 +299,11 @@ int chan_recv(hchan* c, void* ep, bool block) {
     if (!block) return 0;
     nil_block("chan receive (nil chan)");
   }
-  if (block) checkpreempt();
+  G* gp = nullptr;  // as in chan_send
+  if (block) {
+    gp = getg();
+    checkpreempt(gp);
+  }
   c->lock.lock();
   if (c->closed && c->qcount == 0) {
     c->lock.unlock();
@@ -316,13 +326,12 @@ int chan_recv(hchan* c, void* ep, bool block) {
     return 0;
   }
   Sudog my;
-  my.g = getg();
+  my.g = gp;
   my.elem = ep;
   my.c = c;
-  my.g->param = nullptr;
   park_on(&my);
   c->recvq.enqueue(&my);
-  gopark_unlock(&c->lock, "chan receive");
+  gopark_unlock(gp, &c->lock, "chan receive");
   race::acquire(my.success ? static_cast<void*>(&my) : static_cast<void*>(c));
   return my.success ? 1 : 2;
 }
@@ -479,6 +488,10 @@ int selectgo(SelectCase* cas, int ncases, bool block, bool* recv_ok) {
 
   // Pass 2: wait on every channel, with a sudog per case built only now.
   G* gp = getg();
+  if (!in_goroutine(gp)) {
+    selunlock(cas, np);
+    gopark_misuse("select");
+  }
   gp->select_done.store(0, std::memory_order_relaxed);
   gp->param = nullptr;
   for (int k = 0; k < np; ++k) {

@@ -156,12 +156,18 @@ void mcall_misuse(G* gp) {
 void mcall_exit(void (*fn)(G*)) { mcall1(fn, true); }
 
 std::uint32_t fastrand() {
-  M* mp = getg()->m;
-  std::uint64_t x = mp->fastrand;  // xorshift64*
+  // A thread with no M (outside any run: a select that does not block may
+  // be made from any thread, as a try_send may) keeps its own state, seeded
+  // from where that state lies (distinct per live thread; never zero).
+  thread_local std::uint64_t own = 0;
+  G* gp = getg();
+  std::uint64_t* state = gp != nullptr && gp->m != nullptr ? &gp->m->fastrand : &own;
+  std::uint64_t x = *state;  // xorshift64*
+  if (x == 0) x = reinterpret_cast<std::uintptr_t>(state) | 1;
   x ^= x >> 12;
   x ^= x << 25;
   x ^= x >> 27;
-  mp->fastrand = x;
+  *state = x;
   return static_cast<std::uint32_t>((x * 0x2545F4914F6CDD1Dull) >> 32);
 }
 

@@ -94,7 +94,7 @@ struct G {
   bool callback = false;
   bool callback_foreign = false;
   bool fn_heap = false;
-  Sudog* param = nullptr;     // the sudog that woke a parked G
+  Sudog* param = nullptr;     // the sudog that woke a parked select (selectgo clears it)
   // The innermost morestack segment in use (its scope records the bounds it
   // returns to): the unwinder's map of this G's stack memory.
   detail::SegmentScope* segments = nullptr;

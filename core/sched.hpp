@@ -224,9 +224,10 @@ inline bool in_goroutine(G* gp) {
   return mp != nullptr && mp->p != nullptr && gp != mp->g0;
 }
 // small: unlockf is a few instructions (a lock's release) and may run on
-// the goroutine's own stack.
-inline void gopark(bool (*unlockf)(G*, void*), void* lock, const char* reason, bool small = false) {
-  G* gp = getg();
+// the goroutine's own stack. gp: getg(), read by the caller already (the
+// misuse check comes first: gp may be null, or a g0, or a thread's without
+// a P).
+inline void gopark(G* gp, bool (*unlockf)(G*, void*), void* lock, const char* reason, bool small = false) {
   if (!in_goroutine(gp)) [[unlikely]]
     gopark_misuse(reason);
   M* mp = gp->m;
@@ -237,16 +238,24 @@ inline void gopark(bool (*unlockf)(G*, void*), void* lock, const char* reason, b
   gp->waitreason = reason;
   mcall(&park_m);
 }
-// gopark_unlock: park, releasing l (a Lock or a SpinLock) once the G is
-// safely parked.
+inline void gopark(bool (*unlockf)(G*, void*), void* lock, const char* reason, bool small = false) {
+  gopark(getg(), unlockf, lock, reason, small);
+}
+// gopark_unlock: park gp (getg(), as for gopark), releasing l (a Lock or a
+// SpinLock) once the G is safely parked.
 template <class L>
-inline void gopark_unlock(L* l, const char* reason) {
+inline void gopark_unlock(G* gp, L* l, const char* reason) {
   gopark(
+      gp,
       [](G*, void* p) {
         static_cast<L*>(p)->unlock();
         return true;
       },
       l, reason, true);
+}
+template <class L>
+inline void gopark_unlock(L* l, const char* reason) {
+  gopark_unlock(getg(), l, reason);
 }
 // goready: make a parked G runnable: next on this P (next=true, so that a
 // sender and its receiver run back to back), or at the tail of the queue.
@@ -256,10 +265,11 @@ void goready_global(G* gp);
 // gosched: yield the processor; the G stays runnable.
 void gosched();
 // checkpreempt: a safe point. Yields if sysmon asked this G to.
-inline void checkpreempt() {
-  G* gp = getg();
+// checkpreempt(gp): the same, gp being getg() read by the caller.
+inline void checkpreempt(G* gp) {
   if (gp != nullptr && gp->preempt.load(std::memory_order_relaxed)) gosched();
 }
+inline void checkpreempt() { checkpreempt(getg()); }
 // in_goroutine: the calling code runs as a goroutine of gort::run.
 bool in_goroutine();
 // check_allocator_integrity: stack_check_integrity over the pools and every
