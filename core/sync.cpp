@@ -50,8 +50,15 @@ void semacquire(detail::WaitList& w, const char* reason) {
     l.unlock();
     return;
   }
-  push(w, rt::getg());
-  rt::gopark_unlock(&l, reason);
+  // Outside a run there is no goroutine to queue: gopark's message, before
+  // anything is written through the missing G.
+  G* gp = rt::getg();
+  if (!rt::in_goroutine(gp)) [[unlikely]] {
+    l.unlock();
+    rt::gopark_misuse(reason);
+  }
+  push(w, gp);
+  rt::gopark_unlock(gp, &l, reason);
 }
 
 // semrelease_n: n releases at once. Every waiter is taken off the list in

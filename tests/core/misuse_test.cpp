@@ -154,6 +154,17 @@ TEST(MisuseDeathTest, BlockingSelectOutsideRun) {
       ExitedWithCode(2), "fatal: gopark: select outside a goroutine of gort::run");
 }
 
+// The same for sync's waits (semacquire queued the missing G).
+TEST(MisuseDeathTest, WaitGroupWaitOutsideRun) {
+  EXPECT_EXIT(
+      {
+        WaitGroup wg;
+        wg.add(1);
+        wg.wait();
+      },
+      ExitedWithCode(2), "fatal: gopark: WaitGroup.wait outside a goroutine of gort::run");
+}
+
 // What does not block needs no goroutine: a select with a default, a
 // try_send, from a thread outside any run (the select's random poll order
 // came from the missing M's state: SIGSEGV).
