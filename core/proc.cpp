@@ -942,6 +942,11 @@ bool in_goroutine() { return in_goroutine(getg()); }
 
 void gopark_misuse(const char* reason) { fatal("gopark: ", reason, " outside a goroutine of gort::run"); }
 
+void goready_misuse() {
+  fatal("goready: a goroutine woken from a thread outside gort::run (by a channel or sync operation there); "
+        "such a thread calls in through gort::callback");
+}
+
 namespace {
 // wake_for_global: work went on the global queue. From an M with a P, the
 // usual wakep. From one without (timers run by the idle M), start an M for
@@ -959,8 +964,15 @@ void wake_for_global(Sched& s, M* mp) {
 }  // namespace
 
 void goready(G* gp, bool next) {
+  G* me = getg();
+  // A thread with no G (not a goroutine, not an M of a run) has no queue
+  // to put gp on, and no business readying it: a run that cannot see such
+  // threads may already have reported its goroutines asleep, or ended.
+  // Threads gort did not create come in through gort::callback.
+  if (me == nullptr) [[unlikely]]
+    goready_misuse();
   gp->status.store(Gstatus::runnable, std::memory_order_relaxed);
-  M* mp = getg()->m;
+  M* mp = me->m;
   Sched& s = *mp->sched;
   if (P* pp = mp->p) {
     runqput(s, pp, gp, next);

@@ -217,6 +217,7 @@ inline constexpr bool kSoloSwitch = false;
 #endif
 bool park_solo(G* gp, bool (*unlockf)(G*, void*), void* lock, const char* reason, bool small);
 [[noreturn]] void gopark_misuse(const char* reason);
+[[noreturn]] void goready_misuse();  // goready from a thread with no G
 // in_goroutine(gp): gp, the current G, is a goroutine of gort::run (not a
 // g0, not a thread without a P); in_goroutine() below reads it first.
 inline bool in_goroutine(G* gp) {

@@ -1,4 +1,6 @@
 // Misuse and deadlock end in a precise fatal message and exit status 2.
+#include <thread>
+
 #include "sched.hpp"
 #include "testutil.hpp"
 
@@ -163,6 +165,23 @@ TEST(MisuseDeathTest, WaitGroupWaitOutsideRun) {
         wg.wait();
       },
       ExitedWithCode(2), "fatal: gopark: WaitGroup.wait outside a goroutine of gort::run");
+}
+
+// A thread gort did not create, outside any callback, finds a goroutine
+// waiting and would ready it (goready wrote through its own missing G:
+// SIGSEGV). The goroutine's wait is real (it is parked when the send
+// succeeds); main yields meanwhile, so the run never looks asleep.
+TEST(MisuseDeathTest, GoroutineWokenFromAThreadOutsideRun) {
+  EXPECT_EXIT(run([] {
+                chan<int> c;
+                go([c] { (void)c.recv(); });
+                std::thread t([c] {
+                  while (!c.try_send(1)) std::this_thread::yield();
+                });
+                t.detach();
+                for (;;) yield();
+              }),
+              ExitedWithCode(2), "fatal: goready: a goroutine woken from a thread outside gort::run");
 }
 
 // What does not block needs no goroutine: a select with a default, a
