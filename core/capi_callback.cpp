@@ -6,9 +6,14 @@
 // silent in such a program (core/proc.cpp).
 #include "gort/gort.h"
 #include "gort/gort.hpp"
+#include "fatal.hpp"
 
 namespace {
 [[maybe_unused]] const bool linked = gort::detail::note_foreign_callbacks();
 }
 
-extern "C" int gort_callback(void (*fn)(void*), void* arg) { return gort::detail::cgocallback(fn, arg); }
+extern "C" int gort_callback(void (*fn)(void*), void* arg) {
+  if (fn == nullptr) [[unlikely]]
+    gort::rt::fatal("gort_callback: fn is NULL");
+  return gort::detail::cgocallback(fn, arg);
+}

@@ -247,6 +247,7 @@ using namespace gort::rt;
 bool cpuprof_start(const char* path, int hz) {
   if (!in_goroutine()) fatal("gort::profile::start_cpu called outside a goroutine of gort::run");
   if (hz <= 0 || hz > 10000) fatal("gort::profile::start_cpu: hz ", hz, " is out of range (1..10000)");
+  if (path == nullptr) fatal("gort::profile::start_cpu: path is null");
   Sched& s = *getg()->m->sched;
   // Open before taking prof.lock: a runtime Lock is never held across
   // anything that may park (blocking() may resume on another M).

@@ -282,6 +282,11 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
   }
   if (!cfg.threads && procs != 1) fatal("gort::run: Config::threads = false needs procs = 1");
   if (procs > 1024) procs = 1024;
+  // Go's limit on 64-bit CPUs. Beyond it the rounding wraps (SIZE_MAX gave
+  // 0) or the heap maps terabytes, page map included, before any fault.
+  constexpr std::size_t kMaxStack = std::size_t(1) << 30;
+  if (cfg.stack_size > kMaxStack)
+    fatal("gort::run: Config::stack_size ", cfg.stack_size, " is out of range (at most ", kMaxStack, ")");
   auto* sp = new Sched;
   Sched& s = *sp;
   s.threads = cfg.threads;

@@ -20,8 +20,8 @@ extern "C" {
 /* gort_callback: run fn(arg) as a goroutine of the active run and return
  * when it has returned. fn may start goroutines, use channels, sleep and
  * call gort::blocking (which may call back again). Returns GORT_OK when fn
- * ran, GORT_ENORUNTIME when no run is active (fn did not run). Must not be
- * called from a signal handler. */
+ * ran, GORT_ENORUNTIME when no run is active (fn did not run). fn must not
+ * be NULL (fatal). Must not be called from a signal handler. */
 int gort_callback(void (*fn)(void*), void* arg);
 
 #ifdef __cplusplus

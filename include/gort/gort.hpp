@@ -57,14 +57,14 @@ struct Config {
   bool threads = true;
   // stack_size: bytes of stack per goroutine; 0 for the default (64 KiB).
   // Rounded up to a size class (powers of two from 4 KiB to 256 KiB, with 4
-  // KiB pages) or, above that, to whole pages. A guard page sits below
-  // every stack: overflowing it faults instead of corrupting memory. The
-  // runtime's own heavier work (locks that wait, the profiler, label sets,
-  // blocking calls, stack and heap allocation) runs on the thread's system
-  // stack, so the smallest class holds gort's calls themselves; what your
-  // code adds (its frames, libc's: a libc function's first call in a
-  // dynamically linked program goes through the loader's resolver, 1-3
-  // KiB) is yours to fit.
+  // KiB pages) or, above that, to whole pages; at most 1 GiB (more is
+  // fatal). A guard page sits below every stack: overflowing it faults
+  // instead of corrupting memory. The runtime's own heavier work (locks
+  // that wait, the profiler, label sets, blocking calls, stack and heap
+  // allocation) runs on the thread's system stack, so the smallest class
+  // holds gort's calls themselves; what your code adds (its frames,
+  // libc's: a libc function's first call in a dynamically linked program
+  // goes through the loader's resolver, 1-3 KiB) is yours to fit.
   std::size_t stack_size = 0;
   // scavenge_delay: memory that stays free this long goes back to the OS.
   std::chrono::milliseconds scavenge_delay{1000};

@@ -1,6 +1,8 @@
 // Misuse and deadlock end in a precise fatal message and exit status 2.
+#include <cstdint>
 #include <thread>
 
+#include "gort/profile.hpp"
 #include "sched.hpp"
 #include "testutil.hpp"
 
@@ -198,6 +200,26 @@ TEST(ChannelOutsideRun, NonBlockingOperationsWork) {
            otherwise([&] { fell_through = true; }));
   EXPECT_EQ(got, 7);
   EXPECT_TRUE(fell_through);
+}
+
+// sleep_for(0) is a yield, but its misuse names sleep_for (it said
+// "yield outside a goroutine").
+TEST(MisuseDeathTest, SleepForZeroOutsideRun) {
+  EXPECT_EXIT(sleep_for(std::chrono::nanoseconds(0)), ExitedWithCode(2),
+              "fatal: gort::sleep_for called outside a goroutine of gort::run");
+}
+
+// start_cpu(nullptr) faulted printing its "cannot open" message.
+TEST(MisuseDeathTest, StartCpuWithNullPath) {
+  EXPECT_EXIT(run([] { (void)profile::start_cpu(nullptr); }), ExitedWithCode(2),
+              "fatal: gort::profile::start_cpu: path is null");
+}
+
+// A stack size past 1 GiB: SIZE_MAX rounded to 0 and ran with a stack of the
+// smallest class; 2^44 mapped its way to the OOM killer.
+TEST(MisuseDeathTest, StackSizeOutOfRange) {
+  EXPECT_EXIT(run([] {}, Config{1, true, SIZE_MAX}), ExitedWithCode(2),
+              "fatal: gort::run: Config::stack_size [0-9]+ is out of range");
 }
 
 TEST(MisuseDeathTest, NestedRun) {
