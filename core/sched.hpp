@@ -87,7 +87,10 @@ struct timer {
   void (*f)(void* arg) = nullptr;
   void* arg = nullptr;
   std::int32_t idx = -1;      // position in the heap, -1 if absent
-  TimerHeap* heap = nullptr;  // the heap it was last added to
+  // The heap it was last added to; null once its run ended, or a Timer's
+  // has fired: a Timer may outlive its run (and the Sched that holds the
+  // heap). Read unlocked by deltimer.
+  std::atomic<TimerHeap*> heap{nullptr};
   bool owned = false;         // teardown calls f_free(arg) if still pending
   void (*f_free)(void* arg) = nullptr;
 };

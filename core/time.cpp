@@ -78,7 +78,7 @@ void addtimer(Sched& s, timer* t) {
       h.t = nt;
       h.cap = cap;
     }
-    t->heap = &h;
+    t->heap.store(&h, std::memory_order_relaxed);
     set(h, h.n++, t);
     siftup(h, t->idx);
     nearer = h.t[0] == t;
@@ -88,9 +88,11 @@ void addtimer(Sched& s, timer* t) {
 }
 
 bool deltimer(timer* t) {
-  // t->heap changes only in addtimer (by t's owner) and when the run's
-  // teardown detaches it (no goroutine of that run is left to race).
-  TimerHeap* h = t->heap;
+  // t->heap is set by addtimer (by t's owner) and cleared under the heap's
+  // lock when the run's teardown detaches t or a Timer's fires: null once
+  // the run, and its heap, are gone (a Timer may outlive its run). Non-null,
+  // the lock waits for a function in flight.
+  TimerHeap* h = t->heap.load(std::memory_order_relaxed);
   if (h == nullptr) return false;
   LockGuard l(h->lock);
   if (t->idx < 0) return false;
@@ -113,7 +115,7 @@ void timers_clear(TimerHeap& h) {
   for (std::int32_t i = 0; i < h.n; ++i) {
     timer* t = h.t[i];
     t->idx = -1;
-    t->heap = nullptr;
+    t->heap.store(nullptr, std::memory_order_relaxed);
     // A one-shot timer nobody else refers to (gort::after) would leak,
     // with its channel, if it never fired.
     if (t->owned) t->f_free(t->arg);
@@ -132,16 +134,27 @@ namespace gort::detail {
 
 using namespace gort::rt;
 
+namespace {
+// when_after: the deadline ns from now. Capped at about 146 years: the sum
+// wrapped negative and fired at once (sleep_for(nanoseconds::max())); the
+// cap leaves room for the idle M's deadline arithmetic (Note::tsleep) and
+// keeps the timer pending (INT64_MAX is "none").
+std::int64_t when_after(std::int64_t ns) {
+  constexpr std::int64_t kFar = INT64_MAX / 2;
+  return os::nanotime() + (ns <= 0 ? 0 : ns < kFar ? ns : kFar);
+}
+}  // namespace
+
 void sleep_ns(std::int64_t ns) {
-  checkpreempt();
+  G* gp = getg();
+  if (!in_goroutine(gp)) fatal("gort::sleep_for called outside a goroutine of gort::run");
+  checkpreempt(gp);
   if (ns <= 0) {
     yield();
     return;
   }
-  G* gp = getg();
-  if (!in_goroutine()) fatal("gort::sleep_for called outside a goroutine of gort::run");
   timer t;
-  t.when = os::nanotime() + ns;
+  t.when = when_after(ns);
   t.arg = gp;
   t.f = [](void* arg) {
     // Through the global queue, not runnext: sleepers wake in the order of
@@ -190,6 +203,10 @@ void chantimer_fire(void* arg) {
   if (ct->owned) {
     chan_release(ct->c);
     delete ct;
+  } else {
+    // Out of the heap, which its run frees; the heap's lock is still held,
+    // so its owner's deltimer cannot pass it and free ct under us.
+    ct->t.heap.store(nullptr, std::memory_order_relaxed);
   }
 }
 }  // namespace
@@ -201,7 +218,7 @@ chantimer* chantimer_new(hchan* c, std::int64_t ns, bool owned) {
   ct->c = c;
   ct->owned = owned;
   chan_retain(c);
-  ct->t.when = os::nanotime() + (ns > 0 ? ns : 0);
+  ct->t.when = when_after(ns);
   ct->t.f = &chantimer_fire;
   ct->t.arg = ct;
   ct->t.owned = owned;
@@ -215,7 +232,7 @@ bool chantimer_stop(chantimer* t) { return deltimer(&t->t); }
 bool chantimer_reset(chantimer* t, std::int64_t ns) {
   Sched& s = run_of("gort::Timer::reset");
   bool active = deltimer(&t->t);
-  t->t.when = os::nanotime() + (ns > 0 ? ns : 0);
+  t->t.when = when_after(ns);
   addtimer(s, &t->t);
   return active;
 }

@@ -3,6 +3,7 @@
 // idle_test.cpp.
 #include <atomic>
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "sched.hpp"
@@ -185,6 +186,44 @@ void hundred_ms_waits() {
     select(on_recv(never, [](std::optional<int>) { ADD_FAILURE(); }),
            on_recv(after(kWait), [](auto) {}));
   });
+}
+
+// Durations whose deadline passes INT64_MAX never fire (the sum wrapped
+// negative: each fired at once).
+TEST(Timers, FarDeadlinesNeverFire) {
+  run([] {
+    constexpr auto kMax = std::chrono::nanoseconds::max();
+    std::atomic<bool> woke{false};
+    go([&] {
+      sleep_for(kMax);
+      woke = true;
+    });
+    auto a = after(kMax);
+    Timer t(kMax);
+    Timer r(1h);
+    EXPECT_TRUE(r.reset(kMax));
+    sleep_for(20ms);
+    EXPECT_FALSE(woke.load());
+    EXPECT_FALSE(a.try_recv());
+    EXPECT_FALSE(t.c().try_recv());
+    EXPECT_FALSE(r.c().try_recv());
+    EXPECT_TRUE(t.stop());
+  });
+}
+
+// A Timer may outlive its run: stopping or destroying one that fired
+// touched the ended run's freed timer heap (ASan: heap-use-after-free).
+TEST(Timers, TimerOutlivesItsRun) {
+  std::unique_ptr<Timer> fired, pending;
+  run([&] {
+    fired = std::make_unique<Timer>(1ms);
+    pending = std::make_unique<Timer>(1h);
+    (void)fired->c().recv();
+  });
+  EXPECT_FALSE(fired->stop());
+  EXPECT_FALSE(pending->stop());
+  fired.reset();
+  pending.reset();
 }
 
 TEST(Timers, HundredMillisecondWaitsAreNeverEarlyNorAbsurdlyLate) { run(hundred_ms_waits); }
