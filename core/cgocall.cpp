@@ -311,6 +311,12 @@ void startlockedm(G* gp) {
 [[noreturn]] void callbackdone(G* gp) {
   M* mp = gp->m;
   Sched& s = *mp->sched;
+  // Callbacks on one thread return in the reverse order they were made:
+  // g0's saved context is the innermost one's. Only Config::threads =
+  // false, whose one M runs every goroutine, can end an outer one first.
+  if (mp->lockedg != gp) [[unlikely]]
+    fatal("gort::callback: a callback's goroutine returned while a later callback on its thread had not "
+          "(Config::threads = false runs them all on one thread)");
   bool foreign = gp->callback_foreign;
   gp->callback = false;
   gp->lockedm = nullptr;
@@ -442,6 +448,9 @@ void lock_os_thread() {
   G* gp = getg();
   if (!in_goroutine()) fatal("gort::lock_os_thread called outside a goroutine of gort::run");
   if (++gp->lockedext == 0) fatal("gort::lock_os_thread: too many nested locks");
+  // Config::threads = false: every goroutine runs on the one thread; the
+  // count alone keeps Go's semantics, and the M never sleeps for its G.
+  if (!gp->m->sched->threads) return;
   gp->lockedm = gp->m;
   gp->m->lockedg = gp;
 }
@@ -450,7 +459,7 @@ void unlock_os_thread() {
   G* gp = getg();
   if (!in_goroutine()) fatal("gort::unlock_os_thread called outside a goroutine of gort::run");
   if (gp->lockedext == 0) return;  // as in Go: unlocking an unlocked goroutine does nothing
-  if (--gp->lockedext == 0 && gp->lockedint == 0) {
+  if (--gp->lockedext == 0 && gp->lockedint == 0 && gp->m->sched->threads) {
     gp->lockedm = nullptr;
     gp->m->lockedg = nullptr;
   }

@@ -750,8 +750,9 @@ void park_m(G* gp) {
 void schedule() {
   M* mp = getg()->m;
   if (getg() != mp->g0) fatal("schedule: not on g0");
-  // A locked M runs its G and nothing else (cgocall.cpp).
-  if (mp->lockedg != nullptr) stoplockedm_execute();
+  // A locked M runs its G and nothing else (cgocall.cpp); with
+  // Config::threads = false it is the only M, and runs everything.
+  if (mp->lockedg != nullptr && mp->sched->threads) stoplockedm_execute();
   for (;;) {
     bool inherit = false;
     G* gp = findrunnable(&inherit);

@@ -215,6 +215,66 @@ TEST(CallbackDeathTest, OutsideARunIsFatal) {
   EXPECT_EXIT(callback([] { return 1; }), ExitedWithCode(2), "fatal: gort::callback with no runtime running");
 }
 
+// A null function: a precise fatal, in a run or not (it faulted at pc 0 in
+// the callback's goroutine).
+TEST(CallbackDeathTest, CApiNullFunctionIsFatal) {
+  EXPECT_EXIT(gort_callback(nullptr, nullptr), ExitedWithCode(2), "fatal: gort_callback: fn is NULL");
+  EXPECT_EXIT(run([] {
+                std::thread t([] { gort_callback(nullptr, nullptr); });
+                blocking([&] { t.join(); });
+              }),
+              ExitedWithCode(2), "fatal: gort_callback: fn is NULL");
+}
+
+// Config::threads = false: a callback from inside blocking() runs on the
+// one thread, which runs the other goroutines while it parks (it slept
+// for the callback's goroutine: "pidleput: P has non-empty run queue").
+// Callbacks on that thread return innermost first; an outer one that
+// finishes first is a precise fatal.
+TEST(Callback, FromBlockingWithoutThreadsParks) {
+  int got = 0;
+  run(
+      [&] {
+        blocking([&] {
+          callback([&] {
+            chan<int> c;
+            go([c] { c.send(7); });
+            yield();
+            got = *c.recv();
+            sleep_for(std::chrono::milliseconds(1));
+          });
+        });
+      },
+      Config{1, false});
+  EXPECT_EQ(got, 7);
+}
+
+TEST(CallbackDeathTest, WithoutThreadsAnOuterCallbackReturningFirstIsFatal) {
+  EXPECT_EXIT(run(
+                  [] {
+                    chan<int> c;
+                    WaitGroup wg;
+                    wg.add(2);
+                    go([&, c] {
+                      blocking([&] { callback([&] { (void)c.recv(); }); });  // outer: parks first
+                      wg.done();
+                    });
+                    go([&, c] {
+                      yield();
+                      blocking([&] {
+                        callback([&] {  // inner: readies the outer, then parks
+                          c.send(1);
+                          sleep_for(std::chrono::milliseconds(5));
+                        });
+                      });
+                      wg.done();
+                    });
+                    wg.wait();
+                  },
+                  Config{1, false}),
+              ExitedWithCode(2), "fatal: gort::callback: a callback's goroutine returned while a later callback");
+}
+
 // A foreign thread's own alternate signal stack is intact after 100
 // callbacks; an M that served one thread sets up the next thread's signal
 // stack, not the first's.

@@ -210,6 +210,32 @@ TEST(Solo, LockedGoroutineKeepsItsThreadAndItsThreadRunsNothingElse) {
   EXPECT_EQ(other_on_locked, 0) << "a locked goroutine's thread ran another goroutine";
 }
 
+// With Config::threads = false the one thread runs every goroutine, a
+// locked one included: its parks, sleeps and yields let the others run
+// (the M slept for its G, with no other M to wake it: "pidleput: P has
+// non-empty run queue", or a hang in sleep_for).
+TEST(Solo, LockedGoroutineWithoutThreadsLetsOthersRun) {
+  int ran = 0;
+  run(
+      [&] {
+        lock_os_thread();
+        chan<int> c;
+        go([&, c] {
+          ++ran;
+          c.send(1);
+        });
+        (void)c.recv();
+        go([&] { ++ran; });
+        yield();
+        sleep_for(1ms);
+        unlock_os_thread();
+        go([&] { ++ran; });
+        yield();
+      },
+      Config{1, false});
+  EXPECT_EQ(ran, 3);
+}
+
 // Each parent spawns a child and waits for it: the next G is one that never
 // ran, every time, and starts from the scheduler.
 TEST(Solo, NewGoroutinesStartFromTheScheduler) {
