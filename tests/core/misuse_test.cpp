@@ -113,6 +113,25 @@ TEST(MisuseDeathTest, NegativeWaitGroupCounter) {
               ExitedWithCode(2), "fatal: negative WaitGroup counter");
 }
 
+// The counter's 32 bits: a delta past them was truncated (1 << 32 added
+// nothing), and an add that passed 2^31-1 said "negative".
+TEST(MisuseDeathTest, WaitGroupDeltaOutOfRange) {
+  EXPECT_EXIT(run([] {
+                WaitGroup wg;
+                wg.add(std::int64_t(1) << 32);
+              }),
+              ExitedWithCode(2), "fatal: WaitGroup.add: delta 4294967296 is out of range");
+}
+
+TEST(MisuseDeathTest, WaitGroupCounterOverflow) {
+  EXPECT_EXIT(run([] {
+                WaitGroup wg;
+                wg.add(INT32_MAX);
+                wg.add(1);
+              }),
+              ExitedWithCode(2), "fatal: WaitGroup counter overflow");
+}
+
 TEST(MisuseDeathTest, UnlockOfUnlockedMutex) {
   EXPECT_EXIT(run([] {
                 Mutex mu;
