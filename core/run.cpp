@@ -291,7 +291,12 @@ int run_main(void (*fn)(void*), void* arg, const Config& cfg) {
   Sched& s = *sp;
   s.threads = cfg.threads;
   s.stack_size = stack_round(cfg.stack_size ? cfg.stack_size : kDefaultStack);
-  s.scavenge_delay = std::chrono::nanoseconds(cfg.scavenge_delay).count();
+  // A delay past ~73 years is never (in nanoseconds, milliseconds::max()
+  // overflowed: negative, every free page went back to the OS at once).
+  constexpr std::int64_t kNeverNs = INT64_MAX / 4;
+  s.scavenge_delay = cfg.scavenge_delay.count() > kNeverNs / 1000000
+                         ? kNeverNs
+                         : std::chrono::nanoseconds(cfg.scavenge_delay).count();
   s.schedtrace_ms = cfg.threads ? parse_schedtrace(os::getenv("GORTDEBUG")) : 0;
   if (const char* d = os::getenv("GORTDEBUG")) s.scheddetail = std::strstr(d, "scheddetail=1") != nullptr;
   s.start_time = os::nanotime();

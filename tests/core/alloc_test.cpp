@@ -621,6 +621,17 @@ TEST(Teardown, ABigRunGivesItsArenasBackWhole) {
   }
 }
 
+// A scavenge delay too long to count in nanoseconds means never: converted
+// as it was, milliseconds::max() overflowed to a negative delay (every free
+// page back to the OS at once; UBSan: signed overflow).
+TEST(Scavenger, ADelayTooLongToCountIsNever) {
+  Config cfg;
+  cfg.scavenge_delay = std::chrono::milliseconds::max();
+  std::int64_t delay = 0;
+  run([&] { delay = rt::current_sched()->scavenge_delay; }, cfg);
+  EXPECT_GT(delay, std::int64_t(1) << 60);
+}
+
 TEST(MemStats, CountsGoroutinesAndStacks) {
   run([] {
     MemStats m0 = mem_stats();
