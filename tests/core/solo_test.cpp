@@ -214,8 +214,11 @@ TEST(Solo, LockedGoroutineKeepsItsThreadAndItsThreadRunsNothingElse) {
 // locked one included: its parks, sleeps and yields let the others run
 // (the M slept for its G, with no other M to wake it: "pidleput: P has
 // non-empty run queue", or a hang in sleep_for).
+// Each step is checked where it happens; ran is atomic because run does not
+// wait for the goroutines it abandons (no happens-before edge from their end
+// to run's return: TSan).
 TEST(Solo, LockedGoroutineWithoutThreadsLetsOthersRun) {
-  int ran = 0;
+  std::atomic<int> ran{0};
   run(
       [&] {
         lock_os_thread();
@@ -225,15 +228,17 @@ TEST(Solo, LockedGoroutineWithoutThreadsLetsOthersRun) {
           c.send(1);
         });
         (void)c.recv();
+        EXPECT_EQ(ran.load(), 1);  // ran while main waited
         go([&] { ++ran; });
         yield();
+        EXPECT_EQ(ran.load(), 2);  // ran when main yielded
         sleep_for(1ms);
         unlock_os_thread();
         go([&] { ++ran; });
         yield();
+        EXPECT_EQ(ran.load(), 3);
       },
       Config{1, false});
-  EXPECT_EQ(ran, 3);
 }
 
 // Each parent spawns a child and waits for it: the next G is one that never
