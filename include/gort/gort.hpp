@@ -76,7 +76,8 @@ struct MemStats {
   std::size_t heap_inuse = 0;     // bytes of it handed out (stacks included)
   std::size_t heap_released = 0;  // bytes of it free and given back to the OS
   std::size_t stack_inuse = 0;    // bytes of goroutine stacks handed out
-  std::size_t goroutines = 0;     // goroutines alive in the current run
+  std::size_t goroutines = 0;     // goroutines alive in the caller's run (0 from a
+                                  // thread outside it, which cannot read it safely)
   std::size_t resident = 0;       // the process's resident set (RSS)
 };
 MemStats mem_stats();
