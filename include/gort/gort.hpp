@@ -53,7 +53,9 @@ struct Config {
   // GORTMAXPROCS environment variable, else the number of CPUs.
   int procs = 0;
   // threads: false runs everything on the calling thread and starts no
-  // thread at all (then procs must be 1, and blocking() blocks everything).
+  // thread at all (then procs must be 1, and blocking() blocks everything;
+  // callbacks made inside it nest on that thread's stack and must return
+  // innermost first, or it is fatal).
   bool threads = true;
   // stack_size: bytes of stack per goroutine; 0 for the default (64 KiB).
   // Rounded up to a size class (powers of two from 4 KiB to 256 KiB, with 4
@@ -231,7 +233,9 @@ auto callback(F&& f) -> std::invoke_result_t<F&> {
 // LockOSThread). For thread-affine libraries (OpenGL contexts,
 // thread_local-heavy code). A goroutine that exits while locked takes its
 // thread with it: the thread ends, so whatever the goroutine left in it
-// never reaches another goroutine.
+// never reaches another goroutine. With Config::threads = false there is
+// one thread: the goroutine stays on it, and it runs the others too
+// whenever the locked one parks or yields.
 inline void lock_os_thread() { detail::lock_os_thread(); }
 // unlock_os_thread: undo one lock_os_thread (nothing if none is left).
 inline void unlock_os_thread() { detail::unlock_os_thread(); }
