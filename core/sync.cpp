@@ -90,11 +90,24 @@ void semrelease_n(detail::WaitList& w, std::uint32_t n) {
 
 void semrelease(detail::WaitList& w) { semrelease_n(w, 1); }
 
+namespace {
+// add's misuse, fatal: the delta out of the counter's range (counter
+// false), or the counter pushed past it by n. Out of line, cold and reached
+// by tail calls: noipa, so that GCC does not find it never returns and
+// call it (a noreturn callee is called, not jumped to); inline, or called,
+// it gave add a stack frame on every call (a spawn's wg.add and wg.done).
+__attribute__((noipa, cold)) void wg_misuse(std::int64_t n, bool counter) {
+  if (!counter) rt::fatal("WaitGroup.add: delta ", n, " is out of range (the counter has 32 bits)");
+  if (n > 0) rt::fatal("WaitGroup counter overflow (more than 2^31-1 outstanding)");
+  rt::fatal("negative WaitGroup counter");
+}
+}  // namespace
+
 void WaitGroup::add(std::int64_t n) {
   // The counter has 32 bits: a larger delta would land truncated (1 << 32
   // added nothing).
   if (n > INT32_MAX || n < -INT32_MAX) [[unlikely]]
-    rt::fatal("WaitGroup.add: delta ", n, " is out of range (the counter has 32 bits)");
+    return wg_misuse(n, false);
   if (n < 0) rt::race::release(this);
   // Go's design: counter and waiter count in one word, so that the add that
   // brings the counter to zero sees every waiter at once and never touches
@@ -103,10 +116,8 @@ void WaitGroup::add(std::int64_t n) {
                     (static_cast<std::uint64_t>(n) << 32);
   auto v = static_cast<std::int32_t>(s >> 32);
   auto waiters = static_cast<std::uint32_t>(s);
-  if (v < 0) [[unlikely]] {
-    if (n > 0) rt::fatal("WaitGroup counter overflow (more than 2^31-1 outstanding)");
-    rt::fatal("negative WaitGroup counter");
-  }
+  if (v < 0) [[unlikely]]
+    return wg_misuse(n, true);
   if (v > 0 || waiters == 0) return;
   // Counter zero with waiters: nobody may add or wait concurrently now.
   state_.store(0, std::memory_order_relaxed);
